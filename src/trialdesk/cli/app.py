@@ -1,0 +1,155 @@
+"""The ``trialdesk`` commands. Each one parses, calls the library, renders.
+
+Every deliberate failure (a :class:`~trialdesk.errors.TrialdeskError`) prints
+its message to stderr and exits with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from trialdesk.cli.summary import render_problems, render_summary
+from trialdesk.errors import RecordError, RecordRefusedError, TrialdeskError
+from trialdesk.protocol import import_study, parse_record_text
+from trialdesk.protocol.study import Study
+from trialdesk.store import check_study_text, render_study_yaml, write_text_atomic
+
+__all__ = ["app", "main"]
+
+EXIT_BAD_INPUT = 2
+DEMO_RECORD = Path("studies/NCT07329959/record.txt")
+DEMO_STUDY = Path("studies/NCT07329959/study.yaml")
+
+app = typer.Typer(
+    name="trialdesk",
+    help="Run an early-phase dose-escalation trial from its registry record to its report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+study_app = typer.Typer(help="Work with a study definition file (study.yaml).", no_args_is_help=True)
+app.add_typer(study_app, name="study")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"trialdesk {version('trialdesk')}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Run an early-phase dose-escalation trial from its registry record to its report."""
+
+
+@app.command("import")
+def import_command(
+    record: Annotated[
+        Path, typer.Argument(help="ClinicalTrials.gov API v2 JSON, or a record page (.txt).")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the study definition here.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole definition as JSON.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output file if it exists.")
+    ] = False,
+) -> None:
+    """Import a registry record into a study definition and show its summary."""
+    with _user_errors():
+        study = _import_file(record)
+        if output is not None:
+            write_text_atomic(output, render_study_yaml(study), overwrite=force)
+    if as_json:
+        typer.echo(json.dumps(study.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return
+    console = Console()
+    console.print(render_summary(study))
+    if output is not None:
+        console.print(f"Study definition written to {output}")
+
+
+@study_app.command("check")
+def study_check_command(
+    path: Annotated[Path, typer.Argument(help="The study.yaml to validate.")],
+) -> None:
+    """Validate a study.yaml and list every problem with its path and line."""
+    with _user_errors():
+        text = _read_text(path)
+    problems = check_study_text(text)
+    console = Console()
+    if problems:
+        console.print(render_problems(path, problems))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    console.print(f"{path}: valid study definition")
+
+
+@app.command("demo")
+def demo_command(
+    root: Annotated[
+        Path, typer.Option(help="The trialdesk checkout holding studies/.")
+    ] = Path(),
+) -> None:
+    """Import the seed study NCT07329959, print its summary, check its reviewed study.yaml."""
+    with _user_errors():
+        study = _import_file(root / DEMO_RECORD)
+        reviewed = root / DEMO_STUDY
+        problems = check_study_text(_read_text(reviewed))
+    console = Console()
+    console.rule(f"Imported from {root / DEMO_RECORD}")
+    console.print(render_summary(study))
+    console.rule(f"Reviewed definition {reviewed}")
+    if problems:
+        console.print(render_problems(reviewed, problems))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    console.print(f"{reviewed}: valid study definition")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+def _import_file(path: Path) -> Study:
+    text = _read_text(path)
+    try:
+        return import_study(parse_record_text(text))
+    except RecordError as error:
+        raise type(error)(f"{path}: {error}") from error
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TrialdeskError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TrialdeskError(f"{path}: cannot read: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn a deliberate error into one line on stderr and exit status 2."""
+    try:
+        yield
+    except RecordRefusedError as error:
+        typer.echo(f"refused: {error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (TrialdeskError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None

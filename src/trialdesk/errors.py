@@ -1,0 +1,66 @@
+"""The one tree of trialdesk's errors.
+
+Every error the library raises on purpose derives from :class:`TrialdeskError`,
+so an edge (CLI, API) can catch that one class and show its message instead of a
+traceback. Each carries the context a reader needs to fix the input: the file,
+the field (as a dotted path) and the value it got.
+
+::
+
+    TrialdeskError
+    └── RecordError              the registry record cannot be imported
+        ├── RecordFormatError    not JSON / not a record page / not a study object
+        ├── RecordContentError   a required field is missing or has a bad value
+        └── RecordRefusedError   a valid study that trialdesk does not run
+                                 (observational, withdrawn, ...)
+    └── StudyFileError           a study.yaml cannot be read or does not validate
+    └── OutputExistsError        refusing to overwrite a file without --force
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "OutputExistsError",
+    "RecordContentError",
+    "RecordError",
+    "RecordFormatError",
+    "RecordRefusedError",
+    "StudyFileError",
+    "TrialdeskError",
+]
+
+
+class TrialdeskError(Exception):
+    """Base of every error trialdesk raises deliberately."""
+
+
+class RecordError(TrialdeskError):
+    """A registry record that cannot become a study definition.
+
+    ``field`` is the dotted path inside the record (``protocolSection.designModule``)
+    or ``None`` when the whole file is at fault.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message if field is None else f"{field}: {message}")
+
+
+class RecordFormatError(RecordError):
+    """The input is not a ClinicalTrials.gov study in a format we read."""
+
+
+class RecordContentError(RecordError):
+    """A study object whose content is missing or invalid where we need it."""
+
+
+class RecordRefusedError(RecordError):
+    """A valid record of a study that trialdesk does not run (e.g. observational)."""
+
+
+class StudyFileError(TrialdeskError):
+    """A study definition file that cannot be parsed or validated."""
+
+
+class OutputExistsError(TrialdeskError):
+    """The output file exists and overwriting was not asked for."""

@@ -1,0 +1,151 @@
+"""Consistency checks on a study definition, beyond what its types enforce.
+
+A hand-edited ``study.yaml`` can be well-typed and still wrong: dose levels out
+of order, a start level that does not exist, overlapping visit windows. Every
+check returns *all* its problems, each with the path of the offending value,
+so ``trialdesk study check`` can point at the YAML line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from trialdesk.protocol.study import Study
+from trialdesk.protocol.visits import Visit, VisitKind
+
+__all__ = ["Problem", "check_study"]
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a definition: where (a path of keys and indices) and what."""
+
+    path: Path
+    message: str
+
+    @property
+    def dotted(self) -> str:
+        """The path as written in messages: ``dose_levels[1].order``."""
+        text = ""
+        for part in self.path:
+            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        return text or "(top level)"
+
+
+def check_study(study: Study) -> list[Problem]:
+    """Every consistency problem of ``study``, in the order of its keys."""
+    return [
+        *_check_dose_levels(study),
+        *_check_visits(study.visits),
+        *_check_dlt_window(study),
+        *_check_unique(
+            ("eligibility", "inclusion"), [item.id for item in study.eligibility.inclusion]
+        ),
+        *_check_unique(
+            ("eligibility", "exclusion"), [item.id for item in study.eligibility.exclusion]
+        ),
+        *_check_unique(("outcomes",), [outcome.id for outcome in study.outcomes]),
+        *_check_unique(("gaps",), [gap.id for gap in study.gaps]),
+        *_check_unique(("assumptions",), [item.id for item in study.assumptions]),
+    ]
+
+
+def _check_dose_levels(study: Study) -> Iterable[Problem]:
+    levels = study.dose_levels
+    if study.dose_levels_stated != bool(levels):
+        yield Problem(
+            ("dose_levels_stated",),
+            f"dose_levels_stated is {str(study.dose_levels_stated).lower()} but "
+            f"{len(levels)} dose levels are listed",
+        )
+    yield from _check_unique(("dose_levels",), [level.label for level in levels], "label")
+    by_order = sorted(enumerate(levels), key=lambda pair: pair[1].order)
+    if sorted(level.order for level in levels) != list(range(1, len(levels) + 1)):
+        yield Problem(("dose_levels",), "orders must be 1, 2, … with no gap or repeat")
+    for (_, low), (index, high) in zip(by_order, by_order[1:], strict=False):
+        if low.unit == high.unit and high.amount <= low.amount:
+            yield Problem(
+                ("dose_levels", index, "amount"),
+                f"level {high.label!r} (order {high.order}) has amount {high.amount:g} "
+                f"{high.unit}, not above level {low.label!r} (order {low.order}) at "
+                f"{low.amount:g}: levels out of order",
+            )
+        elif low.unit != high.unit:
+            yield Problem(
+                ("dose_levels", index, "unit"),
+                f"level {high.label!r} is in {high.unit!r} but level {low.label!r} in "
+                f"{low.unit!r}: levels must share a unit to be ordered",
+            )
+    labels = [level.label for level in levels]
+    if study.start_dose_level is not None and study.start_dose_level not in labels:
+        yield Problem(
+            ("start_dose_level",),
+            f"start level {study.start_dose_level!r} is not a dose level; labels are "
+            + ", ".join(repr(label) for label in labels),
+        )
+
+
+def _check_visits(visits: Sequence[Visit]) -> Iterable[Problem]:
+    yield from _check_unique(("visits",), [visit.id for visit in visits], "id")
+    for index, visit in enumerate(visits):
+        low, high = visit.earliest_day, visit.latest_day
+        if low is not None and high is not None and low > high:
+            yield Problem(
+                ("visits", index, "earliest_day"),
+                f"visit {visit.id!r} opens on Day {low}, after it closes on Day {high}",
+            )
+        if visit.day is not None and not _within(visit.day, low, high):
+            yield Problem(
+                ("visits", index, "day"),
+                f"visit {visit.id!r} is on Day {visit.day}, outside its window "
+                f"Day {low} to Day {high}",
+            )
+    fixed = sorted(
+        (visit.day, index, visit)
+        for index, visit in enumerate(visits)
+        if visit.day is not None and visit.kind is not VisitKind.LONG_TERM
+    )
+    for (_, _, before), (_, index, after) in zip(fixed, fixed[1:], strict=False):
+        if None not in (before.latest_day, after.earliest_day) and (
+            after.earliest_day is not None
+            and before.latest_day is not None
+            and after.earliest_day <= before.latest_day
+        ):
+            yield Problem(
+                ("visits", index, "earliest_day"),
+                f"visit {after.id!r} window (from Day {after.earliest_day}) overlaps "
+                f"visit {before.id!r} window (to Day {before.latest_day})",
+            )
+
+
+def _check_dlt_window(study: Study) -> Iterable[Problem]:
+    days = study.dlt_window_days
+    if days is None:
+        return
+    if days <= 0:
+        yield Problem(("dlt_window_days",), f"the DLT window must be positive, got {days} days")
+    follow_ups = [visit for visit in study.visits if visit.kind is VisitKind.FOLLOW_UP]
+    first = min(follow_ups, key=lambda visit: visit.day or 0, default=None)
+    if first is not None and first.day is not None and days > first.day:
+        yield Problem(
+            ("dlt_window_days",),
+            f"the DLT window ({days} days) is longer than the first follow-up visit "
+            f"{first.id!r} (Day {first.day}): DLT assessment must end before follow-up begins",
+        )
+
+
+def _check_unique(
+    path: Path, values: Sequence[object], field: str = "id"
+) -> Iterable[Problem]:
+    counts = Counter(values)
+    for index, value in enumerate(values):
+        if counts[value] > 1:
+            yield Problem((*path, index, field), f"{field} {value!r} is used more than once")
+
+
+def _within(day: int, low: int | None, high: int | None) -> bool:
+    return (low is None or day >= low) and (high is None or day <= high)
