@@ -35,7 +35,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-study_app = typer.Typer(help="Work with a study definition file (study.yaml).", no_args_is_help=True)
+study_app = typer.Typer(
+    help="Work with a study definition file (study.yaml).", no_args_is_help=True
+)
 app.add_typer(study_app, name="study")
 
 
@@ -101,9 +103,7 @@ def study_check_command(
 
 @app.command("demo")
 def demo_command(
-    root: Annotated[
-        Path, typer.Option(help="The trialdesk checkout holding studies/.")
-    ] = Path(),
+    root: Annotated[Path, typer.Option(help="The trialdesk checkout holding studies/.")] = Path(),
 ) -> None:
     """Import the seed study NCT07329959, print its summary, check its reviewed study.yaml."""
     with _user_errors():

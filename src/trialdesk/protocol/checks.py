@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from trialdesk.protocol.study import Study
 from trialdesk.protocol.visits import Visit, VisitKind
@@ -66,7 +67,7 @@ def _check_dose_levels(study: Study) -> Iterable[Problem]:
     by_order = sorted(enumerate(levels), key=lambda pair: pair[1].order)
     if sorted(level.order for level in levels) != list(range(1, len(levels) + 1)):
         yield Problem(("dose_levels",), "orders must be 1, 2, … with no gap or repeat")
-    for (_, low), (index, high) in zip(by_order, by_order[1:], strict=False):
+    for (_, low), (index, high) in pairwise(by_order):
         if low.unit == high.unit and high.amount <= low.amount:
             yield Problem(
                 ("dose_levels", index, "amount"),
@@ -109,12 +110,9 @@ def _check_visits(visits: Sequence[Visit]) -> Iterable[Problem]:
         for index, visit in enumerate(visits)
         if visit.day is not None and visit.kind is not VisitKind.LONG_TERM
     )
-    for (_, _, before), (_, index, after) in zip(fixed, fixed[1:], strict=False):
-        if None not in (before.latest_day, after.earliest_day) and (
-            after.earliest_day is not None
-            and before.latest_day is not None
-            and after.earliest_day <= before.latest_day
-        ):
+    for (_, _, before), (_, index, after) in pairwise(fixed):
+        opens, closes = after.earliest_day, before.latest_day
+        if opens is not None and closes is not None and opens <= closes:
             yield Problem(
                 ("visits", index, "earliest_day"),
                 f"visit {after.id!r} window (from Day {after.earliest_day}) overlaps "
@@ -138,9 +136,7 @@ def _check_dlt_window(study: Study) -> Iterable[Problem]:
         )
 
 
-def _check_unique(
-    path: Path, values: Sequence[object], field: str = "id"
-) -> Iterable[Problem]:
+def _check_unique(path: Path, values: Sequence[object], field: str = "id") -> Iterable[Problem]:
     counts = Counter(values)
     for index, value in enumerate(values):
         if counts[value] > 1:

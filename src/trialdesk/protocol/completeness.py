@@ -109,9 +109,9 @@ def _option_assumptions(study: Study) -> Iterable[Assumption]:
         if option.default_taken:
             yield Assumption(
                 id=f"design.options.{option.name}",
-                value=str(option.value).lower() if isinstance(option.value, bool) else str(
-                    option.value
-                ),
+                value=str(option.value).lower()
+                if isinstance(option.value, bool)
+                else str(option.value),
                 text=option.reason,
             )
 
@@ -139,7 +139,8 @@ def _visit_assumptions(study: Study) -> Iterable[Assumption]:
             value=f"±{FOLLOW_UP_WINDOW_FRACTION:.0%} of the visit day, 1 to "
             f"{FOLLOW_UP_WINDOW_MAX_DAYS} days",
             text="each post-dose visit may happen within 10 % of its day either side "
-            "(at least 1, at most 14 days), so consecutive visits never overlap",
+            "(at least 1, at most 14 days), narrowed where needed so that the windows of "
+            "neighbouring visits never overlap (visits on consecutive days get none)",
         )
     if VisitKind.LONG_TERM in kinds:
         yield Assumption(
@@ -185,7 +186,8 @@ def _enrollment_gaps(study: Study) -> Iterable[Gap]:
     if reasons:
         yield Gap(
             id="enrollment.sample_size",
-            text=f"registered enrollment is {count}, but " + " and ".join(reasons)
+            text=f"registered enrollment is {count}, but "
+            + " and ".join(reasons)
             + "; the planned maximum sample size is to confirm",
             source=study.enrollment.source,
         )

@@ -68,7 +68,9 @@ def import_study(record: dict[str, Any]) -> Study:
     outcomes = tuple(_outcomes(protocol))
     criteria_node = protocol.child("eligibilityModule").child("eligibilityCriteria")
     criteria = split_criteria(criteria_node.text() or "", path=criteria_node.path)
-    arm_texts = [(arm.source.path or "", arm.description) for arm in arms if arm.description]
+    arm_texts = [
+        (f"{arm.source.path}.description", arm.description) for arm in arms if arm.description
+    ]
     try:
         draft = Study(
             identification=read_identification(protocol),

@@ -15,7 +15,7 @@ from trialdesk.protocol.provenance import Source
 
 __all__ = ["Assumption", "Gap", "HandText"]
 
-_ID = r"^[a-z0-9_]+(\.[a-z0-9_\-]+)*$"
+_ID = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_\-]+)*$"
 
 
 class Gap(BaseModel):

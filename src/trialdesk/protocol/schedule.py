@@ -36,11 +36,11 @@ _STEP_KINDS: tuple[tuple[VisitKind, re.Pattern[str]], ...] = (
     (VisitKind.LONG_TERM, re.compile(r"long[- ]term follow[- ]?up", re.IGNORECASE)),
     (VisitKind.SCREENING, re.compile(r"\bscreen(?:ing|ed)\b", re.IGNORECASE)),
     (VisitKind.PROCEDURE, re.compile(r"\b(?:leuk)?apheresis\b", re.IGNORECASE)),
-    (VisitKind.DOSING, re.compile(r"\b(?:infusion|treatment|dosing)\b", re.IGNORECASE)),
     (VisitKind.FOLLOW_UP, re.compile(r"follow[- ]?up|post[- ]treatment|visits? at", re.IGNORECASE)),
+    (VisitKind.DOSING, re.compile(r"\b(?:infusion|treatment|dosing)\b", re.IGNORECASE)),
 )
 _PRE_DOSE = re.compile(
-    r"pre[- ](?:infusion|treatment|dose|dosing)[^.]*(?:\([^)]*\))?[^.]*\.?", re.IGNORECASE
+    r"pre[- ](?:infusion|treatment|dose|dosing)[^.(]*(?:\([^)]*\))?[^.]*\.?", re.IGNORECASE
 )
 _TITLE = re.compile(r"^(?P<title>[^:.]{3,40}):")
 
@@ -68,8 +68,16 @@ def derive_visits(
         if step.kind in WINDOW_DEFAULTS:
             visit = _pre_dose_visit(step)
             visits.setdefault(visit.id, visit)
+    assessments: dict[int, tuple[str, Source]] = {}
     for day, label, source in _assessment_days(steps, outcomes):
-        visit = _follow_up_visit(day, label, source, dlt_window_days)
+        assessments.setdefault(day, (label, source))
+    days = sorted(assessments)
+    for index, day in enumerate(days):
+        previous = days[index - 1] if index else 0
+        following = days[index + 1] if index + 1 < len(days) else None
+        label, source = assessments[day]
+        half = follow_up_window_days(day, previous, following)
+        visit = _follow_up_visit(day, half, label, source, dlt_window_days)
         visits.setdefault(visit.id, visit)
     ordered = sorted(visits.values(), key=_visit_order)
     long_term = next((step for step in steps if step.kind is VisitKind.LONG_TERM), None)
@@ -98,7 +106,9 @@ def _classify(body: str) -> VisitKind | None:
 
 
 def _with_required_steps(steps: list[_Step], kinds: set[VisitKind]) -> list[_Step]:
-    assumed = Source(note="assumption visits.required: every interventional trial screens and doses")
+    assumed = Source(
+        note="assumption visits.required: every interventional trial screens and doses"
+    )
     required = [
         _Step(kind, kind.value.capitalize(), assumed)
         for kind in (VisitKind.SCREENING, VisitKind.DOSING)
@@ -140,8 +150,9 @@ def _days(points: Iterable[TimePoint], path: str) -> Iterable[tuple[int, str, So
             yield point.day, point.label, Source(path=path, quote=point.quote)
 
 
-def _follow_up_visit(day: int, label: str, source: Source, dlt_window_days: int | None) -> Visit:
-    half = follow_up_window_days(day)
+def _follow_up_visit(
+    day: int, half: int, label: str, source: Source, dlt_window_days: int | None
+) -> Visit:
     in_window = dlt_window_days is not None and day <= dlt_window_days
     kind = VisitKind.DLT_WINDOW if in_window else VisitKind.FOLLOW_UP
     return Visit(

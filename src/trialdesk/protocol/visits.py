@@ -69,8 +69,10 @@ WINDOW_DEFAULTS: dict[VisitKind, tuple[int | None, int | None, str]] = {
     VisitKind.PROCEDURE: (
         -28,
         -7,
-        "collection at least 7 days before Day 0 to allow product manufacturing "
-        "(manufacturing time is not in the record)",
+        (
+            "collection at least 7 days before Day 0 to allow product manufacturing "
+            "(manufacturing time is not in the record)"
+        ),
     ),
     VisitKind.PRE_DOSE: (-3, 0, "pre-dose check within 3 days before dosing"),
     VisitKind.DOSING: (0, 0, "dosing defines Day 0"),
@@ -80,10 +82,17 @@ FOLLOW_UP_WINDOW_FRACTION = 0.1
 FOLLOW_UP_WINDOW_MAX_DAYS = 14
 
 
-def follow_up_window_days(day: int) -> int:
-    """Half-width of a follow-up visit's window: 10 % of its day, 1 to 14 days.
+def follow_up_window_days(day: int, previous: int, following: int | None) -> int:
+    """Half-width of a post-dose visit's window, narrowed to keep clear of its neighbours.
 
-    Day 3, 7 and 14 get ±1, Month 1 (Day 30) ±3, Month 3 ±9, Month 6 ±14: wide
-    enough to schedule, narrow enough that consecutive visits never overlap.
+    The width wanted is 10 % of the visit's day, 1 to 14 days.
+
+    ``previous`` is the day of the visit before (0 for Day 0, whose window is that
+    day alone), ``following`` the day of the next one (``None`` for the last).
+    The seed gets Day 3, 7, 14 ±1, Month 1 (Day 30) ±3, Month 3 ±9, Month 6 ±14;
+    visits on consecutive days (Day 1, 2, 3) get no slack at all.
     """
-    return max(1, min(FOLLOW_UP_WINDOW_MAX_DAYS, round(day * FOLLOW_UP_WINDOW_FRACTION)))
+    wanted = max(1, min(FOLLOW_UP_WINDOW_MAX_DAYS, round(day * FOLLOW_UP_WINDOW_FRACTION)))
+    room_before = day - 1 if previous == 0 else (day - previous - 1) // 2
+    room_after = wanted if following is None else (following - day - 1) // 2
+    return max(0, min(wanted, room_before, room_after))

@@ -72,7 +72,7 @@ class LocatedProblem:
 
 def render_study_yaml(study: Study) -> str:
     """The commented YAML text of ``study``."""
-    tree = _commented(study.model_dump(mode="json"))
+    tree = _commented(study.model_dump(mode="json", exclude_none=True))
     assert isinstance(tree, CommentedMap)  # noqa: S101 - a model dumps to a mapping
     tree.yaml_set_start_comment(
         _HEADER.format(nct_id=study.identification.nct_id, version=study.schema_version)
@@ -125,9 +125,7 @@ def _read(text: str) -> tuple[Study | None, list[LocatedProblem]]:
     try:
         study = Study.model_validate(_plain(tree))
     except ValidationError as exc:
-        return None, [
-            _locate(tree, tuple(error["loc"]), error["msg"]) for error in exc.errors()
-        ]
+        return None, [_locate(tree, tuple(error["loc"]), error["msg"]) for error in exc.errors()]
     return study, [_locate(tree, problem.path, problem.message) for problem in check_study(study)]
 
 
@@ -172,20 +170,14 @@ def _plain(value: Any) -> Any:  # noqa: ANN401 - mirrors untyped YAML data
         return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return value
+    # ruamel's scalars subclass the builtins; hand pydantic the builtins (bool before int).
+    kind = next((kind for kind in (str, bool, int, float) if isinstance(value, kind)), None)
+    return value if kind is None else kind(value)
 
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
-    yaml.width = 100
+    yaml.width = 4096  # never fold a line: folding leaves trailing spaces in reviewed files
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.allow_unicode = True
     return yaml

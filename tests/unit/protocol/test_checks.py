@@ -1,0 +1,80 @@
+"""Consistency checks: each problem a hand edit can introduce is found and located."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trialdesk.protocol import Study, check_study, import_study, parse_record_text
+from trialdesk.protocol.visits import VisitKind
+
+SEED = Path(__file__).resolve().parents[3] / "studies" / "NCT07329959" / "record.txt"
+STUDY = import_study(parse_record_text(SEED.read_text(encoding="utf-8")))
+
+
+def _paths(study: Study) -> list[str]:
+    return [problem.dotted for problem in check_study(study)]
+
+
+def test_imported_seed_is_consistent() -> None:
+    assert check_study(STUDY) == []
+
+
+def test_levels_out_of_order_are_found() -> None:
+    low, start, high = sorted(STUDY.dose_levels, key=lambda level: level.order)
+    swapped = (low, start.model_copy(update={"amount": 9e5}), high)
+    problems = check_study(STUDY.model_copy(update={"dose_levels": swapped}))
+    assert [p.dotted for p in problems] == ["dose_levels[2].amount"]
+    assert "out of order" in problems[0].message
+
+
+def test_orders_with_a_gap_are_found() -> None:
+    levels = tuple(
+        level.model_copy(update={"order": level.order * 2}) for level in STUDY.dose_levels
+    )
+    assert "dose_levels" in _paths(STUDY.model_copy(update={"dose_levels": levels}))
+
+
+def test_duplicate_labels_are_found() -> None:
+    levels = tuple(level.model_copy(update={"label": 1}) for level in STUDY.dose_levels)
+    assert _paths(STUDY.model_copy(update={"dose_levels": levels})) == [
+        "dose_levels[0].label",
+        "dose_levels[1].label",
+        "dose_levels[2].label",
+    ]
+
+
+def test_start_level_must_exist() -> None:
+    assert _paths(STUDY.model_copy(update={"start_dose_level": 0})) == ["start_dose_level"]
+
+
+def test_stated_flag_must_match_the_levels() -> None:
+    study = STUDY.model_copy(update={"dose_levels": (), "start_dose_level": None})
+    assert _paths(study) == ["dose_levels_stated"]
+
+
+def test_overlapping_visit_windows_are_found() -> None:
+    visits = list(STUDY.visits)
+    index = next(i for i, visit in enumerate(visits) if visit.day == 7)
+    visits[index] = visits[index].model_copy(update={"earliest_day": 3})
+    problems = check_study(STUDY.model_copy(update={"visits": tuple(visits)}))
+    assert [p.dotted for p in problems] == [f"visits[{index}].earliest_day"]
+    assert "overlaps" in problems[0].message
+
+
+def test_visit_day_outside_its_window_is_found() -> None:
+    visits = list(STUDY.visits)
+    index = next(i for i, visit in enumerate(visits) if visit.day == 90)
+    visits[index] = visits[index].model_copy(update={"latest_day": 85, "earliest_day": 80})
+    assert _paths(STUDY.model_copy(update={"visits": tuple(visits)})) == [f"visits[{index}].day"]
+
+
+def test_dlt_window_longer_than_first_follow_up_is_found() -> None:
+    first = min(v.day or 0 for v in STUDY.visits if v.kind is VisitKind.FOLLOW_UP)
+    study = STUDY.model_copy(update={"dlt_window_days": first + 1})
+    problems = check_study(study)
+    assert [p.dotted for p in problems] == ["dlt_window_days"]
+    assert f"Day {first}" in problems[0].message
+
+
+def test_non_positive_dlt_window_is_found() -> None:
+    assert _paths(STUDY.model_copy(update={"dlt_window_days": 0})) == ["dlt_window_days"]
