@@ -125,20 +125,22 @@ ANY_TEXT = st.lists(st.one_of(FRAGMENTS, st.text(max_size=6)), max_size=40).map(
 
 # --- Helpers ----------------------------------------------------------------------------------
 
-SHARED = (Path(__file__).parents[3] / ".." / "shared").resolve()
+REPO = Path(__file__).resolve().parents[3]
 PATH = "protocolSection.eligibilityModule.eligibilityCriteria"
 
 
 def seed_text() -> str:
     """The seed's criteria: a Python-literal dict on the line after "Raw JSON"."""
-    page = (SHARED / "seed" / "NCT07329959.txt").read_text(encoding="utf-8")
+    page = (REPO / "studies" / "NCT07329959" / "record.txt").read_text(encoding="utf-8")
     raw = next(ln for ln in page.split("Raw JSON", 1)[1].splitlines() if ln.startswith("{"))
     text: str = ast.literal_eval(raw)["protocolSection"]["eligibilityModule"]["eligibilityCriteria"]
     return text
 
 
 def record_text(nct: str) -> str:
-    study = json.loads((SHARED / "records" / f"{nct}.json").read_text(encoding="utf-8"))
+    study = json.loads(
+        (REPO / "tests" / "data" / "records" / f"{nct}.json").read_text(encoding="utf-8")
+    )
     text: str = study["protocolSection"]["eligibilityModule"]["eligibilityCriteria"]
     return text
 
@@ -325,7 +327,9 @@ def test_record_counts(nct: str, n_inclusion: int, n_exclusion: int, subs: dict[
 
 
 def test_the_records_are_all_here() -> None:
-    assert sorted(p.stem for p in (SHARED / "records").glob("*.json")) == sorted(RECORDS)
+    assert sorted(p.stem for p in (REPO / "tests" / "data" / "records").glob("*.json")) == sorted(
+        RECORDS
+    )
 
 
 @pytest.mark.parametrize("nct", RECORDS)

@@ -1,0 +1,128 @@
+"""Every real record imports or is refused with a reason; the importer never crashes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trialdesk.errors import RecordError, RecordRefusedError
+from trialdesk.protocol import check_study, import_study, parse_record_text
+
+RECORDS = Path(__file__).resolve().parents[2] / "data" / "records"
+REFUSED = {"NCT03475563", "NCT05052671", "NCT05150938", "NCT00984438"}
+
+
+def _load(nct: str) -> dict[str, Any]:
+    return parse_record_text((RECORDS / f"{nct}.json").read_text(encoding="utf-8"))
+
+
+ALL = sorted(path.stem for path in RECORDS.glob("*.json"))
+
+
+def test_there_are_twenty_records() -> None:
+    assert len(ALL) == 20
+
+
+@pytest.mark.parametrize("nct", sorted(set(ALL) - REFUSED))
+def test_record_imports_into_a_consistent_study(nct: str) -> None:
+    study = import_study(_load(nct))
+    assert study.identification.nct_id == nct
+    assert check_study(study) == []
+    assert study.eligibility.inclusion
+
+
+@pytest.mark.parametrize("nct", sorted(REFUSED))
+def test_unrunnable_record_is_refused(nct: str) -> None:
+    with pytest.raises(RecordRefusedError, match=r"OBSERVATIONAL|WITHDRAWN"):
+        import_study(_load(nct))
+
+
+@pytest.mark.parametrize(
+    ("nct", "inclusion", "exclusion"),
+    [
+        # Counted by hand from the numbered lists (see test_criteria.py for the sub-items).
+        ("NCT00244972", 14, 14),
+        ("NCT04497038", 11, 14),
+        ("NCT05786924", 6, 14),
+        ("NCT04267848", 25, 0),  # the record has no exclusion section
+    ],
+)
+def test_item_counts_through_the_importer(nct: str, inclusion: int, exclusion: int) -> None:
+    study = import_study(_load(nct))
+    assert (len(study.eligibility.inclusion), len(study.eligibility.exclusion)) == (
+        inclusion,
+        exclusion,
+    )
+
+
+def test_record_without_outcomes_module_imports_with_a_gap() -> None:
+    study = import_study(_load("NCT00184067"))
+    assert study.outcomes == ()
+    assert "outcomes" in {gap.id for gap in study.gaps}
+    assert any("outcomesModule: missing" in note for note in study.import_notes)
+
+
+def test_tite_crm_record_names_its_design_and_window() -> None:
+    # NCT04497038: "during the first 29 days of therapy" (DLT period), TITE-CRM design.
+    study = import_study(_load("NCT04497038"))
+    assert (study.design.name, study.dlt_window_days) == ("TITE-CRM", 29)
+    assert study.dose_levels_stated is False
+    assert study.dose_levels == ()
+
+
+def test_unknown_enum_value_names_the_field() -> None:
+    record = copy.deepcopy(_load("NCT04523987"))
+    record["protocolSection"]["designModule"]["phases"] = ["PHASE9"]
+    with pytest.raises(RecordError, match=r"designModule\.phases\[0\]: unknown value 'PHASE9'"):
+        import_study(record)
+
+
+def test_interventional_record_without_arms_module_is_refused() -> None:
+    record = copy.deepcopy(_load("NCT04523987"))
+    del record["protocolSection"]["armsInterventionsModule"]
+    with pytest.raises(RecordError, match="armsInterventionsModule: missing"):
+        import_study(record)
+
+
+SEED_LIKE = _load("NCT04497038")
+PATHS = [
+    ("protocolSection", "designModule", "studyType"),
+    ("protocolSection", "statusModule", "overallStatus"),
+    ("protocolSection", "identificationModule", "nctId"),
+    ("protocolSection", "eligibilityModule", "eligibilityCriteria"),
+    ("protocolSection", "armsInterventionsModule", "interventions"),
+    ("protocolSection", "outcomesModule", "primaryOutcomes"),
+    ("protocolSection", "designModule", "enrollmentInfo", "count"),
+    ("protocolSection", "statusModule", "startDateStruct", "date"),
+]
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(PATHS), json_values)
+def test_mutated_record_imports_or_gives_a_typed_error(
+    path: tuple[str, ...], value: object
+) -> None:
+    record = json.loads(json.dumps(SEED_LIKE))
+    node = record
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+    try:
+        study = import_study(record)
+    except RecordError:
+        return
+    assert study.identification.nct_id.startswith("NCT")
