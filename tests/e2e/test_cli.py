@@ -133,6 +133,21 @@ def test_bad_input_names_file_and_field_and_writes_nothing(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "nct",
+    sorted(
+        path.stem
+        for path in RECORDS.glob("*.json")
+        if path.stem not in {"NCT03475563", "NCT05150938", "NCT05052671", "NCT00984438"}
+    ),
+)
+def test_every_importable_record_prints_a_summary(nct: str) -> None:
+    result = runner.invoke(app, ["import", str(RECORDS / f"{nct}.json")])
+    assert result.exit_code == 0, result.output
+    assert "Gaps: the record does not say" in result.output
+    assert "Import notes" in result.output
+
+
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = _run("import", str(tmp_path / "nope.json"))
     assert result.returncode == 2

@@ -31,6 +31,7 @@ def render_summary(study: Study) -> RenderableType:
             "Assumptions: defaults applied",
             [(a.id, f"{a.value}: {a.text}") for a in study.assumptions],
         ),
+        _listing("Import notes: what the import could not read cleanly", _notes(study)),
     )
 
 
@@ -133,6 +134,17 @@ def _listing(title: str, rows: Sequence[tuple[str, str]]) -> RenderableType:
     for key, text in rows:
         table.add_row(key, text)
     return table
+
+
+def _notes(study: Study) -> list[tuple[str, str]]:
+    rows = [("import", note) for note in study.import_notes]
+    rows += [("eligibility", note) for note in study.eligibility.notes]
+    rows += [
+        (f"outcome {outcome.id}", f"time frame words not read: {', '.join(frame.unread)}")
+        for outcome in study.outcomes
+        if (frame := outcome.time_frame).unread
+    ]
+    return rows
 
 
 def _day(day: int | None) -> str:

@@ -37,7 +37,7 @@ from trialdesk.protocol.schedule import derive_visits
 from trialdesk.protocol.study import Eligibility, Study
 from trialdesk.protocol.timeframes import parse_time_frame
 
-__all__ = ["import_study"]
+__all__ = ["import_study", "record_free_texts"]
 
 _OUTCOME_LISTS = (
     ("primaryOutcomes", OutcomeKind.PRIMARY, "P"),
@@ -102,6 +102,13 @@ def import_study(record: dict[str, Any]) -> Study:
     return draft.model_copy(
         update={"gaps": assess_gaps(draft), "assumptions": assess_assumptions(draft)}
     )
+
+
+def record_free_texts(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """The ``(path, text)`` pairs the importer reads doses, design and DLT window from."""
+    protocol = Node(record, "").child("protocolSection").require()
+    arms, interventions = read_arms_and_interventions(protocol)
+    return list(_free_texts(protocol, arms, interventions))
 
 
 def _refuse_unrunnable(protocol: Node, study_type: StudyType, status: Status) -> None:

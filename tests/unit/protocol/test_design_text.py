@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from trialdesk.protocol.design_text import DesignSpec, parse_design, parse_dlt_window
+from trialdesk.protocol.importer import record_free_texts
 from trialdesk.protocol.provenance import Source
 from trialdesk.protocol.record import parse_record_text
 
@@ -58,30 +59,6 @@ SEED_INTERVENTION = "protocolSection.armsInterventionsModule.interventions[1].de
 SEED_PRIMARY = "protocolSection.outcomesModule.primaryOutcomes[0].description"
 
 
-def record_texts(record: dict[str, Any]) -> list[tuple[str, str]]:
-    """Free texts in the importer's order: interventions, arms, descriptions, outcomes."""
-    protocol = record["protocolSection"]
-    texts: list[tuple[str, str]] = []
-    arms_module = protocol.get("armsInterventionsModule", {})
-    for key in ("interventions", "armGroups"):
-        for i, item in enumerate(arms_module.get(key, [])):
-            if item.get("description"):
-                path = f"protocolSection.armsInterventionsModule.{key}[{i}].description"
-                texts.append((path, item["description"]))
-    description = protocol.get("descriptionModule", {})
-    texts += [
-        (f"protocolSection.descriptionModule.{key}", description[key])
-        for key in ("detailedDescription", "briefSummary")
-        if description.get(key)
-    ]
-    for key in ("primaryOutcomes", "secondaryOutcomes", "otherOutcomes"):
-        for i, outcome in enumerate(protocol.get("outcomesModule", {}).get(key, [])):
-            if outcome.get("description"):
-                path = f"protocolSection.outcomesModule.{key}[{i}].description"
-                texts.append((path, outcome["description"]))
-    return texts
-
-
 def options(spec: DesignSpec) -> dict[str, tuple[bool | int | str, bool]]:
     return {option.name: (option.value, option.default_taken) for option in spec.options}
 
@@ -92,7 +69,7 @@ def design_of(sentence: str) -> DesignSpec:
 
 @pytest.fixture(scope="module")
 def seed_texts(seed_record_path: Path) -> list[tuple[str, str]]:
-    return record_texts(parse_record_text(seed_record_path.read_text(encoding="utf-8")))
+    return record_free_texts(parse_record_text(seed_record_path.read_text(encoding="utf-8")))
 
 
 # --- the seed record ------------------------------------------------------------------------------
@@ -442,7 +419,7 @@ RECORDS: dict[str, tuple[str | None, int | None]] = {
 @pytest.mark.parametrize("nct", sorted(RECORDS))
 def test_real_records(records_dir: Path, nct: str) -> None:
     record = parse_record_text((records_dir / f"{nct}.json").read_text(encoding="utf-8"))
-    texts = record_texts(record)
+    texts = record_free_texts(record)
     name, days = RECORDS[nct]
     spec = parse_design(texts)
     window = parse_dlt_window(texts)
@@ -459,7 +436,7 @@ def test_real_records(records_dir: Path, nct: str) -> None:
 def test_real_record_rules_as_written(records_dir: Path) -> None:
     # NCT04497038 primaryOutcomes[0] is the only other record with escalation-rule sentences.
     record = parse_record_text((records_dir / "NCT04497038.json").read_text(encoding="utf-8"))
-    rules = parse_design(record_texts(record)).rules_as_written
+    rules = parse_design(record_free_texts(record)).rules_as_written
     assert [rule.quote for rule in rules] == [
         (
             "MTD/RP2D determined by dose limiting toxicities (DLT) during the first 29 days of "

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from trialdesk.protocol.doses import DoseLevels, parse_amount, parse_dose_levels
+from trialdesk.protocol.importer import record_free_texts
 from trialdesk.protocol.provenance import Source
 from trialdesk.protocol.record import parse_record_text
 
@@ -83,30 +84,6 @@ record_like_text = st.text(
 SEED_PATH = "protocolSection.armsInterventionsModule.interventions[1].description"
 
 
-def record_texts(record: dict[str, Any]) -> list[tuple[str, str]]:
-    """Free texts in the importer's order: interventions, arms, descriptions, outcomes."""
-    protocol = record["protocolSection"]
-    texts: list[tuple[str, str]] = []
-    arms_module = protocol.get("armsInterventionsModule", {})
-    for key in ("interventions", "armGroups"):
-        for i, item in enumerate(arms_module.get(key, [])):
-            if item.get("description"):
-                path = f"protocolSection.armsInterventionsModule.{key}[{i}].description"
-                texts.append((path, item["description"]))
-    description = protocol.get("descriptionModule", {})
-    texts += [
-        (f"protocolSection.descriptionModule.{key}", description[key])
-        for key in ("detailedDescription", "briefSummary")
-        if description.get(key)
-    ]
-    for key in ("primaryOutcomes", "secondaryOutcomes", "otherOutcomes"):
-        for i, outcome in enumerate(protocol.get("outcomesModule", {}).get(key, [])):
-            if outcome.get("description"):
-                path = f"protocolSection.outcomesModule.{key}[{i}].description"
-                texts.append((path, outcome["description"]))
-    return texts
-
-
 def summary(levels: DoseLevels) -> list[tuple[int | str, float, str]]:
     return [(level.label, level.amount, level.unit) for level in levels.levels]
 
@@ -122,7 +99,7 @@ def assert_quotes_are_verbatim(result: DoseLevels, texts: list[tuple[str, str]])
 
 @pytest.fixture(scope="module")
 def seed_texts(seed_record_path: Path) -> list[tuple[str, str]]:
-    return record_texts(parse_record_text(seed_record_path.read_text(encoding="utf-8")))
+    return record_free_texts(parse_record_text(seed_record_path.read_text(encoding="utf-8")))
 
 
 # --- the seed record ------------------------------------------------------------------------------
@@ -405,7 +382,7 @@ NO_LEVELS = {
 @pytest.mark.parametrize("nct", sorted(NO_LEVELS))
 def test_records_that_state_no_levels(records_dir: Path, nct: str) -> None:
     record = parse_record_text((records_dir / f"{nct}.json").read_text(encoding="utf-8"))
-    result = parse_dose_levels(record_texts(record))
+    result = parse_dose_levels(record_free_texts(record))
     assert result.stated is False
     assert result.levels == ()
     assert result.start_label is None
@@ -416,7 +393,7 @@ def test_record_with_a_start_dose_but_no_levels_says_so(records_dir: Path) -> No
     # The maximum dosage will be 60 mg PO daily and the minimum will be 20 mg PO daily."
     # A start, a minimum and a maximum are not a list of levels: nothing is invented between.
     text = (records_dir / "NCT04497038.json").read_text(encoding="utf-8")
-    result = parse_dose_levels(record_texts(parse_record_text(text)))
+    result = parse_dose_levels(record_free_texts(parse_record_text(text)))
     assert result.stated is False
     assert result.notes == (
         (

@@ -90,17 +90,25 @@ def test_interventional_record_without_arms_module_is_refused() -> None:
         import_study(record)
 
 
-SEED_LIKE = _load("NCT04497038")
-PATHS = [
-    ("protocolSection", "designModule", "studyType"),
-    ("protocolSection", "statusModule", "overallStatus"),
-    ("protocolSection", "identificationModule", "nctId"),
-    ("protocolSection", "eligibilityModule", "eligibilityCriteria"),
-    ("protocolSection", "armsInterventionsModule", "interventions"),
-    ("protocolSection", "outcomesModule", "primaryOutcomes"),
-    ("protocolSection", "designModule", "enrollmentInfo", "count"),
-    ("protocolSection", "statusModule", "startDateStruct", "date"),
-]
+SEED_PAGE = (RECORDS.parents[2] / "studies" / "NCT07329959" / "record.txt").read_text(
+    encoding="utf-8"
+)
+BASES = {"seed": parse_record_text(SEED_PAGE), "NCT04497038": _load("NCT04497038")}
+
+
+def _paths(node: object, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every key and index path inside a record (its whole tree)."""
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, item in node.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+PATHS = [(name, path) for name, record in BASES.items() for path in _paths(record)]
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 json_values = st.recursive(
     json_scalars,
@@ -111,18 +119,27 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(PATHS), json_values)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(PATHS), json_values), min_size=1, max_size=3))
 def test_mutated_record_imports_or_gives_a_typed_error(
-    path: tuple[str, ...], value: object
+    mutations: list[tuple[tuple[str, tuple[str | int, ...]], object]],
 ) -> None:
-    record = json.loads(json.dumps(SEED_LIKE))
-    node = record
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
+    """Any field of a real record replaced by any JSON value: a study or a RecordError."""
+    (base, _), _ = mutations[0]
+    record = copy.deepcopy(BASES[base])
+    for (name, path), value in mutations:
+        if name != base:
+            continue
+        node: Any = record
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier mutation removed this path
     try:
         study = import_study(record)
     except RecordError:
         return
     assert study.identification.nct_id.startswith("NCT")
+    assert parse_record_text(json.dumps(record))  # still a record after the mutation
