@@ -34,4 +34,8 @@ ensure_uv() {
 }
 
 ensure_uv
+if ! command -v uv >/dev/null 2>&1; then
+    # pip put uv where this shell does not look (e.g. pyenv before a rehash): run it as a module.
+    uv() { python3 -m uv "$@"; }
+fi
 uv sync --locked --quiet

@@ -6,18 +6,31 @@ lines, nested lists that restart their numbering, and the odd item run on into
 the next. Every span read is kept as an offset into the input, so each item
 quotes its source verbatim and a reviewer can find it. Only splitting happens
 here; thresholds are read elsewhere. Whatever had to be guessed is said in
-``SplitCriteria.notes``.
+``SplitCriteria.notes``. Lines, markers and headers are read in
+:mod:`trialdesk.protocol.criteria_lines`; this module folds them into items.
 """
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict
 
+from trialdesk.protocol.criteria_lines import (
+    DANGLING_RE,
+    Header,
+    Line,
+    Marker,
+    clause_lines,
+    clean_text,
+    label_kind,
+    label_value,
+    paragraphs,
+    read_marker,
+    read_sections,
+    run_on,
+)
 from trialdesk.protocol.provenance import Source
 
 __all__ = ["CriterionItem", "SplitCriteria", "flatten_text", "split_criteria"]
@@ -45,54 +58,7 @@ class SplitCriteria(BaseModel):
     notes: tuple[str, ...]
 
 
-_BREAK_RE = re.compile(r"\r\n|\r|\n")
-_SPACE_RE = re.compile(r"\s+")
-# CommonMark: a backslash before ASCII punctuation is an escape.
-_ESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_TRAILING_DASH_RE = re.compile(r"\s+[-\u2013]$")
-_BULLET_RE = re.compile(r"([*+•·▪◦●○■□➢►\u2013-])[ \t]+(?=\S)|-(?=[A-Z][a-z])")
-_LABEL_RE = re.compile(r"(\(?)(\d{1,3}|[ivx]{1,6}|[IVX]{1,6}|[a-zA-Z])(\\?[.)])[ \t]+(?=\S)")
-_TIGHT_NUMBER_RE = re.compile(r"()(\d{1,3})(\\?\.)(?=[^\W\d_])")
-_ROMAN_RE = re.compile(r"(x{0,3})(ix|iv|v?i{0,3})", re.IGNORECASE)
-_HEADER_FULL_RE = re.compile(
-    r"(?:key\s+)?(?P<kind>inclusion|exclusion)(?P<crit>\s+criteria)?"
-    r"(?P<qual>\s+(?:for|in|of)\s[^:\uff1a]{1,60}|\s*\([^:\uff1a]{1,60})?\s*(?P<colon>[:\uff1a])?",
-    re.IGNORECASE,
-)
-_HEADER_DECOR_RE = re.compile(r"^[#*\-•\s]+|\*\*|__|\\(?=[:\uff1a])")
-_HEADER_INLINE_RE = re.compile(
-    r"(?:\*\*)?(?:key[ \t]+)?(?P<kind>inclusion|exclusion)[ \t]+criteria[ \t]*(?:\*\*)?"
-    r"[ \t]*\\?[:\uff1a](?:\*\*)?",
-    re.IGNORECASE,
-)
-_CLAUSE_RE = re.compile(r"\b([a-z]{3,})[ \t]+(?=[A-Z][a-z])")
-_SMALL_WORDS = "a|an|the|of|to|in|on|at|by|for|with|from|into|than|as|per|via"
-_FUNCTION_WORD_RE = re.compile(rf"(?:{_SMALL_WORDS}|and|or|nor)")
-# An item ending on one of these was cut mid-sentence by a stray bullet.
-_DANGLING_RE = re.compile(rf"\s(?:{_SMALL_WORDS})$")
-
 _MAX_DEPTH = 10
-_Header = tuple[str, str]  # kind ("inclusion" | "exclusion"), qualifier
-
-
-@dataclass(frozen=True, slots=True)
-class _Line:
-    """[start, end) of one input line, trimmed. ``inline``: items may run on in it."""
-
-    start: int
-    end: int
-    indent: int
-    blank_before: bool
-    inline: bool = False
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class _Marker:
-    bullet: str
-    label: str
-    delim: str
-    text_start: int
 
 
 @dataclass(eq=False, slots=True)
@@ -101,7 +67,7 @@ class _Node:
     end: int
     pieces: list[tuple[int, int]]
     indent: int
-    marker: _Marker | None
+    marker: Marker | None
     children: list[_Node] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     owner: _List | None = None
@@ -119,149 +85,22 @@ class _List:
     def add(self, node: _Node) -> None:
         self.items.append(node)
         node.owner = self
-        value = _value(node.marker.label, self.kind) if node.marker else None
+        value = label_value(node.marker.label, self.kind) if node.marker else None
         self.next = self.next if value is None else value + 1
 
-    def continues(self, m: _Marker, level: int) -> bool:
+    def continues(self, m: Marker, level: int) -> bool:
         """Level 0: same style, next label; 1: next label; 2: any bullet, or same style."""
         if self.kind == "bullet":
             return m.label == "" and (m.bullet == self.bullet or level == 2)
-        value = _value(m.label, self.kind)
+        value = label_value(m.label, self.kind)
         if level == 2:
             return (m.bullet, m.delim) == (self.bullet, self.delim) and value is not None
         same = m.bullet == self.bullet and (level == 1 or m.delim == self.delim)
         return same and value == self.next
 
 
-def _kind_of(label: str) -> str:
-    if not label or label.isdigit():
-        return "num" if label else "bullet"
-    case = "_lower" if label.islower() else "_upper"
-    return ("roman" if len(label) > 1 or label in "iI" else "alpha") + case
-
-
-def _value(label: str, kind: str) -> int | None:
-    """The ordinal ``label`` stands for in a list of ``kind``; None if it cannot be one."""
-    if kind == "num":
-        return int(label) if label.isdigit() else None
-    if kind == "bullet" or not label or label.islower() != kind.endswith("_lower"):
-        return None
-    if kind.startswith("alpha"):
-        return ord(label.lower()) - 96 if len(label) == 1 and label.isalpha() else None
-    m = _ROMAN_RE.fullmatch(label)
-    ones = ["", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix"]
-    return None if m is None else 10 * len(m[1]) + ones.index(m[2].lower())
-
-
-def _marker(text: str, ln: _Line) -> _Marker | None:
-    """The list marker ``ln`` opens with: a bullet, a label ("4.", "b)", "IV."), or both."""
-    pos, bullet = ln.start, ""
-    b = _BULLET_RE.match(text, pos, ln.end)
-    if b is not None:
-        pos, bullet = b.end(), b[1] or "-"
-    lab = _LABEL_RE.match(text, pos, ln.end) or _TIGHT_NUMBER_RE.match(text, pos, ln.end)
-    good = lab is not None and (not lab[1] or lab[3].endswith(")"))
-    if lab is not None and good and _value(lab[2], _kind_of(lab[2])) is not None:
-        return _Marker(bullet, lab[2], lab[3], lab.end())
-    return _Marker(bullet, "", "", pos) if bullet else None
-
-
-def _clean(raw: str) -> str:
-    text = _SPACE_RE.sub(" ", _ESCAPE_RE.sub(r"\1", raw)).strip()
-    return _TRAILING_DASH_RE.sub("", text)
-
-
 def _text(text: str, node: _Node) -> str:
-    return _clean(" ".join(text[s:e] for s, e in node.pieces))
-
-
-def _lines(text: str) -> list[_Line]:
-    """Non-blank lines with their indent and whether a blank line came before."""
-    out: list[_Line] = []
-    prev_end, one_line = 0, _BREAK_RE.search(text) is None
-    for m in re.finditer(r"[^\r\n]+", text):
-        body = m[0]
-        if body.strip():
-            lead = len(body) - len(body.lstrip())
-            blank = len(_BREAK_RE.findall(text, prev_end, m.start())) >= 2
-            width = sum(4 if c == "\t" else 1 for c in body[:lead])
-            end = m.start() + len(body.rstrip())
-            out.append(_Line(m.start() + lead, end, width, blank, one_line))
-            prev_end = m.end()
-    return out
-
-
-def _sub(text: str, ln: _Line, start: int, end: int, *, inline: bool) -> list[_Line]:
-    """The part [start, end) of ``ln`` as a line of its own, trimmed; [] if blank."""
-    part = text[start:end]
-    if not part.strip():
-        return []
-    start += len(part) - len(part.lstrip())
-    end = start + len(part.strip())
-    return [_Line(start, end, ln.indent, ln.blank_before and start == ln.start, inline)]
-
-
-def _header_line(text: str, ln: _Line) -> _Header | None:
-    """``ln`` as a whole-line header ("**Key Inclusion Criteria:**", any colon), if it is one."""
-    m = _HEADER_FULL_RE.fullmatch(_HEADER_DECOR_RE.sub("", text[ln.start : ln.end]).strip())
-    if m is None or not (m["crit"] or m["colon"]) or (m["qual"] and not m["colon"]):
-        return None
-    return m["kind"].lower(), _clean(m["qual"] or "")
-
-
-def _inline_header_ok(text: str, m: re.Match[str], ln: _Line) -> bool:
-    """A header inside a line counts after a sentence end, or anywhere in a one-line record."""
-    if m.start() == ln.start:
-        return True
-    before = text[ln.start : m.start()]
-    capital = text[m.start() : m.end()].lstrip("*")[:1].isupper()
-    sentence_end = before.rstrip()[-1:] in ".;:!?)"
-    return capital and before[-1:].isspace() and (ln.inline or sentence_end)
-
-
-def _split_headers(text: str, ln: _Line) -> list[_Line | _Header]:
-    header = _header_line(text, ln)
-    if header is not None:
-        return [header]
-    out: list[_Line | _Header] = []
-    pos, inline = ln.start, ln.inline
-    for m in _HEADER_INLINE_RE.finditer(text, ln.start, ln.end):
-        if _inline_header_ok(text, m, ln):
-            out += _sub(text, ln, pos, m.start(), inline=inline)
-            out.append((m["kind"].lower(), ""))
-            pos, inline = m.end(), True
-    return out + _sub(text, ln, pos, ln.end, inline=inline)
-
-
-def _sections(text: str) -> list[tuple[_Header | None, list[_Line]]]:
-    """Group lines under the header before them; lines before any header get ``None``."""
-    sections: list[tuple[_Header | None, list[_Line]]] = [(None, [])]
-    for ln in _lines(text):
-        for token in _split_headers(text, ln):
-            if isinstance(token, tuple):
-                sections.append((token, []))
-            else:
-                sections[-1][1].append(token)
-    return sections
-
-
-def _run_on(text: str, lst: _List, ln: _Line, start: int, end: int) -> re.Match[str] | None:
-    """Where the next item of ``lst`` starts inside [start, end), if it runs on there.
-
-    In a multi-line record only "... 3 months. 6. Hematological" counts: the
-    next number, after a sentence end, before a capital; never "≥5 years",
-    "1.5 x ULN" or "Grade 2.". A one-line record also cuts at its bullet.
-    """
-    if lst.kind == "num" and not lst.bullet:
-        strict = ("", r"(?=\S)") if ln.inline else (r"(?<=\.)", r"(?=[A-Z])")
-        pattern = rf"{strict[0]}[ \t]+({lst.next}\\?[.)])[ \t]+{strict[1]}"
-    elif lst.kind == "bullet" and ln.inline:
-        pattern = rf"[ \t]+({re.escape(lst.bullet)})[ \t]+(?=\S)"
-    else:
-        return None
-    cuts = re.compile(pattern).finditer(text, start, end)
-    # "age 18 - 65" is a range, not two items.
-    return next((c for c in cuts if not (text[c.start() - 1] + text[c.end()]).isdigit()), None)
+    return clean_text(" ".join(text[s:e] for s, e in node.pieces))
 
 
 class _Builder:
@@ -278,31 +117,31 @@ class _Builder:
         self.stack: list[_List] = []
         self.cur: _Node | None = None
 
-    def feed(self, line: _Line) -> None:
+    def feed(self, line: Line) -> None:
         queue = deque([line])
         while queue:
             ln = queue.popleft()
-            m = _marker(self.text, ln)
+            m = read_marker(self.text, ln)
             if m is not None:
                 self._place(ln, m)
             elif not self._attach(ln):
                 self._loose(ln)
             queue.extendleft(self._cut_run_on(ln))
 
-    def _place(self, ln: _Line, m: _Marker) -> None:
+    def _place(self, ln: Line, m: Marker) -> None:
         node = _Node(ln.start, ln.end, [(m.text_start, ln.end)], ln.indent, m)
         node.findings += [ln.note] if ln.note else []
         self._target(ln, m).add(node)
         self.cur = node
 
-    def _push(self, m: _Marker, indent: int, parent: _Node | None) -> _List:
+    def _push(self, m: Marker, indent: int, parent: _Node | None) -> _List:
         if len(self.stack) >= _MAX_DEPTH:  # no record nests this deep; stay flat, stay bounded
             return self.stack[-1]
         items = parent.children if parent is not None else []
-        self.stack.append(_List(indent, _kind_of(m.label), m.bullet, m.delim, items))
+        self.stack.append(_List(indent, label_kind(m.label), m.bullet, m.delim, items))
         return self.stack[-1]
 
-    def _target(self, ln: _Line, m: _Marker) -> _List:
+    def _target(self, ln: Line, m: Marker) -> _List:
         if not self.stack:
             return self._push(m, ln.indent, None)
         while len(self.stack) > 1 and self.stack[-1].indent > ln.indent + 1:
@@ -316,7 +155,7 @@ class _Builder:
             return self._push(m, ln.indent, last)
         return found or self._find(ln, m, 2) or top
 
-    def _find(self, ln: _Line, m: _Marker, level: int) -> _List | None:
+    def _find(self, ln: Line, m: Marker, level: int) -> _List | None:
         """The innermost open list at this indent that ``m`` continues; closes lists inside it."""
         for i in range(len(self.stack) - 1, -1, -1):
             lst = self.stack[i]
@@ -328,15 +167,15 @@ class _Builder:
     def _ends_colon(self, node: _Node) -> bool:
         return _text(self.text, node).endswith(":")
 
-    def _opens_group(self, top: _List, m: _Marker) -> bool:
+    def _opens_group(self, top: _List, m: Marker) -> bool:
         """A list restarting in another kind ("a." under "1.") nests; after ":" any restart does."""
-        restarts = _value(m.label, _kind_of(m.label)) == 1
-        style = (_kind_of(m.label), m.bullet, m.delim) != (top.kind, top.bullet, top.delim)
-        if restarts and _kind_of(m.label) != top.kind:
+        restarts = label_value(m.label, label_kind(m.label)) == 1
+        style = (label_kind(m.label), m.bullet, m.delim) != (top.kind, top.bullet, top.delim)
+        if restarts and label_kind(m.label) != top.kind:
             return True
         return self._ends_colon(top.items[-1]) and (restarts or style)
 
-    def _attach(self, ln: _Line) -> bool:
+    def _attach(self, ln: Line) -> bool:
         """Join an unmarked line to the item it continues: a hard wrap or an indented paragraph."""
         target = self.cur if not ln.blank_before else None
         for lst in reversed(self.stack if target is None else []):
@@ -350,7 +189,7 @@ class _Builder:
         self.cur = target
         return True
 
-    def _loose(self, ln: _Line) -> None:
+    def _loose(self, ln: Line) -> None:
         """An unbulleted paragraph between items becomes a top-level item of its own."""
         del self.stack[1:]
         if not self.stack:
@@ -359,18 +198,18 @@ class _Builder:
         self.stack[0].add(node)
         self.cur = node
 
-    def _cut_run_on(self, ln: _Line) -> list[_Line]:
+    def _cut_run_on(self, ln: Line) -> list[Line]:
         """Split the item just read where the next one runs on in the same line."""
         node = self.cur
         if node is None or node.owner is None:
             return []
         start, end = node.pieces[-1]
-        found = _run_on(self.text, node.owner, ln, start, end)
+        found = run_on(self.text, node.owner, ln, start, end)
         if found is None:
             return []
         note = f"{{kind}} item {{prev}} ran into item {{item}} on one line; split at '{found[1]}'"
-        rest = _Line(found.start(1), end, node.indent, False, ln.inline, "" if ln.inline else note)
-        if _marker(self.text, rest) is None:  # a cut that starts no item would loop forever
+        rest = Line(found.start(1), end, node.indent, False, ln.inline, "" if ln.inline else note)
+        if read_marker(self.text, rest) is None:  # a cut that starts no item would loop forever
             return []
         node.pieces[-1] = (start, found.start())
         node.end = found.start() if node.end == end else node.end
@@ -382,7 +221,7 @@ def _merge_dangling(text: str, items: list[_Node]) -> None:
     i = 0
     while i < len(items):
         node, nxt = items[i], items[i + 1] if i + 1 < len(items) else None
-        if nxt is not None and not node.children and _DANGLING_RE.search(_text(text, node)):
+        if nxt is not None and not node.children and DANGLING_RE.search(_text(text, node)):
             end = " ".join(_text(text, node).split()[-4:])
             node.findings.append(
                 f"{{kind}} item {{item}} ended mid-sentence ('...{end}');"
@@ -396,9 +235,9 @@ def _merge_dangling(text: str, items: list[_Node]) -> None:
             i += 1
 
 
-def _parse_marked(text: str, lines: list[_Line]) -> tuple[list[_Line], list[_Node], list[_Node]]:
+def _parse_marked(text: str, lines: list[Line]) -> tuple[list[Line], list[_Node], list[_Node]]:
     """Lead-in lines, items, and unbulleted paragraphs left after the last item."""
-    first = next(i for i, ln in enumerate(lines) if _marker(text, ln) is not None)
+    first = next(i for i, ln in enumerate(lines) if read_marker(text, ln) is not None)
     builder = _Builder(text)
     for ln in lines[first:]:
         builder.feed(ln)
@@ -417,35 +256,18 @@ def _parse_marked(text: str, lines: list[_Line]) -> tuple[list[_Line], list[_Nod
     return lines[:first], roots, trail
 
 
-def _unmarked_items(text: str, lines: list[_Line]) -> list[_Node]:
-    """Items of a section with no markers: one per line, unless a line plainly wraps.
-
-    A one-line record is also cut before a capitalised word that follows a
-    content word ("... negative biopsy No major comorbidities ...").
-    """
+def _unmarked_items(text: str, lines: list[Line]) -> list[_Node]:
+    """Items of a section with no markers: one per line (or clause), unless a line plainly wraps."""
     nodes: list[_Node] = []
-    for line in lines:
-        found = _CLAUSE_RE.finditer(text, line.start, line.end) if line.inline else iter(())
-        cuts = [m.end() for m in found if not _FUNCTION_WORD_RE.fullmatch(m[1])]
-        bounds = [line.start, *cuts, line.end]
-        for ln in (p for s, e in pairwise(bounds) for p in _sub(text, line, s, e, inline=True)):
-            prev = nodes[-1] if nodes else None
-            wraps = text[ln.start].islower() or text[ln.start].isdigit()
-            if prev and not ln.blank_before and wraps and text[prev.end - 1] not in ".;:!?":
-                prev.pieces.append((ln.start, ln.end))
-                prev.end = ln.end
-            else:
-                nodes.append(_Node(ln.start, ln.end, [(ln.start, ln.end)], ln.indent, None))
+    for ln in (part for line in lines for part in clause_lines(text, line)):
+        prev = nodes[-1] if nodes else None
+        wraps = text[ln.start].islower() or text[ln.start].isdigit()
+        if prev and not ln.blank_before and wraps and text[prev.end - 1] not in ".;:!?":
+            prev.pieces.append((ln.start, ln.end))
+            prev.end = ln.end
+        else:
+            nodes.append(_Node(ln.start, ln.end, [(ln.start, ln.end)], ln.indent, None))
     return nodes
-
-
-def _paragraphs(text: str, lines: list[_Line]) -> list[str]:
-    groups: list[list[_Line]] = []
-    for ln in lines:
-        if ln.blank_before or not groups:
-            groups.append([])
-        groups[-1].append(ln)
-    return [_clean(" ".join(text[ln.start : ln.end] for ln in g)) for g in groups]
 
 
 @dataclass(slots=True)
@@ -460,14 +282,14 @@ class _Split:
     headers: list[str] = field(default_factory=list)
     headless_items: bool = False
 
-    def add(self, header: _Header | None, lines: list[_Line]) -> None:
+    def add(self, header: Header | None, lines: list[Line]) -> None:
         kind = header[0] if header else "inclusion"
         if header is not None:
             self._header(*header)
-        if any(_marker(self.text, ln) for ln in lines):
+        if any(read_marker(self.text, ln) for ln in lines):
             nodes = self._marked(kind, lines)
         elif header is None or not lines:
-            nodes, self.preamble = [], self.preamble + _paragraphs(self.text, lines)
+            nodes, self.preamble = [], self.preamble + paragraphs(self.text, lines)
         else:
             nodes = _unmarked_items(self.text, lines)
             cut = " and before capitalised words (check)" if lines[0].inline else ""
@@ -483,9 +305,9 @@ class _Split:
             self.notes.append(f"{kind} header is qualified: '{qualifier}'")
         self.headers.append(kind)
 
-    def _marked(self, kind: str, lines: list[_Line]) -> list[_Node]:
+    def _marked(self, kind: str, lines: list[Line]) -> list[_Node]:
         lead, nodes, trail = _parse_marked(self.text, lines)
-        lead_text = _paragraphs(self.text, lead)
+        lead_text = paragraphs(self.text, lead)
         trail_text = [_text(self.text, node) for node in trail]
         self.preamble += lead_text + trail_text
         if lead_text and self.headers:
@@ -549,7 +371,7 @@ def split_criteria(text: str, *, path: str) -> SplitCriteria:
     ``preamble``; every guess made is listed in ``notes``.
     """
     split = _Split(text)
-    for header, lines in _sections(text):
+    for header, lines in read_sections(text):
         split.add(header, lines)
     notes = split.record_notes() + split.notes
     return SplitCriteria(
