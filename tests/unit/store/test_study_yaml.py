@@ -138,3 +138,36 @@ def test_save_refuses_to_overwrite_and_leaves_the_file(tmp_path: Path) -> None:
 def test_load_reports_an_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(StudyFileError, match="cannot read"):
         load_study(tmp_path / "missing.yaml")
+
+
+labels = st.one_of(st.integers(-(10**6), 10**6), st.text(min_size=1, max_size=6))
+amounts = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(labels, min_size=1, max_size=5, unique=True),
+    st.lists(amounts, min_size=5, max_size=5, unique=True),
+    st.integers(1, 2**40),
+)
+def test_round_trip_keeps_label_types_and_exact_numbers(
+    level_labels: list[int | str], level_amounts: list[float], window: int
+) -> None:
+    """A label "1" stays text and 1 stays a number; amounts come back bit for bit."""
+    template = SEED_STUDY.dose_levels[0]
+    ranked = sorted(level_amounts)
+    dose_levels = tuple(
+        template.model_copy(update={"label": label, "amount": ranked[order - 1], "order": order})
+        for order, label in enumerate(level_labels, start=1)
+    )
+    study = SEED_STUDY.model_copy(
+        update={
+            "dose_levels": dose_levels,
+            "start_dose_level": level_labels[0],
+            "dlt_window_days": min(window, 30),
+            "visits": (),
+        }
+    )
+    back = parse_study_text(render_study_yaml(study))
+    assert back == study
+    assert [type(level.label) for level in back.dose_levels] == [type(x) for x in level_labels]
