@@ -33,6 +33,7 @@ def assess_gaps(study: Study) -> tuple[Gap, ...]:
         *_option_gaps(study),
         *_schedule_gaps(study),
         *_outcome_gaps(study),
+        *_eligibility_gaps(study),
         *_enrollment_gaps(study),
     )
 
@@ -166,6 +167,15 @@ def _outcome_gaps(study: Study) -> Iterable[Gap]:
                 text=f"time frame not read into days: {outcome.time_frame.text!r}",
                 source=outcome.source,
             )
+
+
+def _eligibility_gaps(study: Study) -> Iterable[Gap]:
+    if not study.eligibility.inclusion and not study.eligibility.exclusion:
+        yield Gap(
+            id="eligibility.criteria",
+            text="the record states no inclusion or exclusion criteria to screen against",
+            source=study.eligibility.facts.source,
+        )
 
 
 def _enrollment_gaps(study: Study) -> Iterable[Gap]:

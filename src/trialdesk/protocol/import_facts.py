@@ -45,14 +45,14 @@ __all__ = [
 def read_identification(protocol: Node) -> Identification:
     """Identification module, lead sponsor and conditions."""
     module = protocol.child("identificationModule").require()
-    nct = module.child("nctId").require()
-    nct_id = nct.text() or ""
+    nct = module.child("nctId")
+    nct_id = nct.required_text()
     if not nct_id.startswith("NCT") or len(nct_id) != 11 or not nct_id[3:].isdigit():
         raise nct.error(f"expected an NCT number such as NCT01234567, got {nct_id!r}")
     return Identification(
         nct_id=nct_id,
         org_study_id=module.child("orgStudyIdInfo").child("id").text(),
-        brief_title=module.child("briefTitle").require().text() or nct_id,
+        brief_title=module.child("briefTitle").required_text(),
         official_title=module.child("officialTitle").text(),
         organization=module.child("organization").child("fullName").text(),
         lead_sponsor=protocol.child("sponsorCollaboratorsModule")
@@ -67,8 +67,7 @@ def read_identification(protocol: Node) -> Identification:
 def read_status(protocol: Node) -> StatusInfo:
     """Status module; dates stay as partial as the record writes them."""
     module = protocol.child("statusModule").require()
-    status = module.child("overallStatus").require().enum(Status)
-    assert status is not None  # noqa: S101 - require() above refuses a missing value
+    status = module.child("overallStatus").required_enum(Status)
     return StatusInfo(
         overall_status=status,
         status_verified=_partial_date(module.child("statusVerifiedDate")),
@@ -84,8 +83,7 @@ def read_status(protocol: Node) -> StatusInfo:
 def read_design_info(protocol: Node) -> DesignInfo:
     """Design module: study type, phases, allocation, model, purpose, masking."""
     module = protocol.child("designModule").require()
-    study_type = module.child("studyType").require().enum(StudyType)
-    assert study_type is not None  # noqa: S101 - require() above refuses a missing value
+    study_type = module.child("studyType").required_enum(StudyType)
     info = module.child("designInfo")
     return DesignInfo(
         study_type=study_type,
@@ -147,7 +145,7 @@ def read_arms_and_interventions(protocol: Node) -> tuple[tuple[Arm, ...], tuple[
                 linked.append(match)
         arms.append(
             Arm(
-                label=node.child("label").require().text() or "",
+                label=node.child("label").required_text(),
                 type=node.child("type").enum(ArmGroupType),
                 description=node.child("description").text(),
                 intervention_names=names,
@@ -171,10 +169,9 @@ def read_arms_and_interventions(protocol: Node) -> tuple[tuple[Arm, ...], tuple[
 
 
 def _intervention(node: Node) -> Intervention:
-    kind = node.child("type").require().enum(InterventionType)
-    assert kind is not None  # noqa: S101 - require() above refuses a missing value
+    kind = node.child("type").required_enum(InterventionType)
     return Intervention(
-        name=node.child("name").require().text() or "",
+        name=node.child("name").required_text(),
         type=kind,
         description=node.child("description").text(),
         arm_group_labels=node.child("armGroupLabels").texts(),

@@ -157,7 +157,7 @@ def _outcomes(protocol: Node) -> Iterable[Outcome]:
             yield Outcome(
                 id=f"{prefix}{number}",
                 kind=kind,
-                measure=node.child("measure").require().text() or "",
+                measure=node.child("measure").required_text(),
                 description=node.child("description").text(),
                 time_frame=parse_time_frame(time_frame),
                 source=Source(path=node.path),

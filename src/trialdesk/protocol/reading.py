@@ -60,6 +60,13 @@ class Node:
             raise self.error(f"expected text, got {_kind(self.value)}")
         return self.value.strip() or None
 
+    def required_text(self) -> str:
+        """A string value that must be present and not blank."""
+        value = self.text()
+        if value is None:
+            raise self.error("missing: the record has no text here")
+        return value
+
     def texts(self) -> tuple[str, ...]:
         """A list of strings."""
         values = [node.text() for node in self.items()]
@@ -93,6 +100,13 @@ class Node:
             raise self.error(
                 f"unknown value {raw!r} for {kind.__name__}; expected one of: {allowed}"
             ) from None
+
+    def required_enum(self, kind: type[E]) -> E:
+        """A value of a registry enumeration that must be present."""
+        value = self.enum(kind)
+        if value is None:
+            raise self.error(f"missing: expected a {kind.__name__} value")
+        return value
 
     def enums(self, kind: type[E]) -> tuple[E, ...]:
         """A list of values of a registry enumeration."""

@@ -143,3 +143,30 @@ def test_mutated_record_imports_or_gives_a_typed_error(
         return
     assert study.identification.nct_id.startswith("NCT")
     assert parse_record_text(json.dumps(record))  # still a record after the mutation
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        (("statusModule", "overallStatus"), "overallStatus: missing"),
+        (("designModule", "studyType"), "studyType: missing"),
+        (("identificationModule", "briefTitle"), "briefTitle: missing"),
+        (("identificationModule", "nctId"), "nctId: missing"),
+    ],
+)
+@pytest.mark.parametrize("blank", ["", "   ", None])
+def test_blank_required_field_is_refused_by_name(
+    path: tuple[str, str], field: str, blank: str | None
+) -> None:
+    record = copy.deepcopy(BASES["seed"])
+    record["protocolSection"][path[0]][path[1]] = blank
+    with pytest.raises(RecordError, match=field):
+        import_study(record)
+
+
+def test_record_without_criteria_text_imports_with_a_gap() -> None:
+    record = copy.deepcopy(BASES["seed"])
+    del record["protocolSection"]["eligibilityModule"]["eligibilityCriteria"]
+    study = import_study(record)
+    assert (study.eligibility.inclusion, study.eligibility.exclusion) == ((), ())
+    assert "eligibility.criteria" in {gap.id for gap in study.gaps}
