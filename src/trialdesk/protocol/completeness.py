@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from trialdesk.protocol.notes import Assumption, Gap
 from trialdesk.protocol.registry_enums import Phase
+from trialdesk.protocol.schedule import ASSUMED_VISIT_NOTE
 from trialdesk.protocol.study import Study
 from trialdesk.protocol.timeframes import DAYS_PER_MONTH, DAYS_PER_WEEK
 from trialdesk.protocol.visits import (
@@ -149,7 +150,7 @@ def _visit_assumptions(study: Study) -> Iterable[Assumption]:
             value="open-ended after the last follow-up window",
             text="long-term follow-up starts after the last scheduled visit and has no end",
         )
-    if any(visit.source.note and "visits.required" in visit.source.note for visit in study.visits):
+    if any(visit.source.note == ASSUMED_VISIT_NOTE for visit in study.visits):
         yield Assumption(
             id="visits.required",
             value="screening and Day 0",

@@ -27,7 +27,9 @@ from trialdesk.protocol.visits import (
     follow_up_window_days,
 )
 
-__all__ = ["derive_visits"]
+__all__ = ["ASSUMED_VISIT_NOTE", "derive_visits"]
+
+ASSUMED_VISIT_NOTE = "assumption visits.required: every interventional trial screens and doses"
 
 _STEP = re.compile(r"^[ \t]*(?:[*\-•][ \t]*)?(\d{1,2})\\?[.)][ \t]+(?P<body>.+)$", re.MULTILINE)
 
@@ -62,28 +64,46 @@ def derive_visits(
     ``arm_texts`` are ``(record path, arm description)`` pairs.
     """
     steps = list(_flow_steps(arm_texts))
+    visits = [*_pre_dose_visits(steps), *_post_dose_visits(steps, outcomes, dlt_window_days)]
+    long_term = next((step for step in steps if step.kind is VisitKind.LONG_TERM), None)
+    if long_term is not None:
+        visits.append(_long_term_visit(long_term, visits))
+    return tuple(visits)
+
+
+def _pre_dose_visits(steps: Sequence[_Step]) -> list[Visit]:
+    """Screening to Day 0, in the order of the flow's kinds; one visit per id."""
     kinds = {step.kind for step in steps}
+    required = [
+        _Step(kind, kind.value.capitalize(), Source(note=ASSUMED_VISIT_NOTE))
+        for kind in (VisitKind.SCREENING, VisitKind.DOSING)
+        if kind not in kinds
+    ]
     visits: dict[str, Visit] = {}
-    for step in _with_required_steps(steps, kinds):
+    for step in [*required, *steps]:
         if step.kind in WINDOW_DEFAULTS:
             visit = _pre_dose_visit(step)
             visits.setdefault(visit.id, visit)
+    order = list(VisitKind)
+    return sorted(visits.values(), key=lambda visit: order.index(visit.kind))
+
+
+def _post_dose_visits(
+    steps: Sequence[_Step], outcomes: Sequence[Outcome], dlt_window_days: int | None
+) -> list[Visit]:
+    """One visit per assessment day after Day 0, first source kept, windows kept apart."""
     assessments: dict[int, tuple[str, Source]] = {}
     for day, label, source in _assessment_days(steps, outcomes):
         assessments.setdefault(day, (label, source))
     days = sorted(assessments)
+    visits = []
     for index, day in enumerate(days):
         previous = days[index - 1] if index else 0
         following = days[index + 1] if index + 1 < len(days) else None
         label, source = assessments[day]
         half = follow_up_window_days(day, previous, following)
-        visit = _follow_up_visit(day, half, label, source, dlt_window_days)
-        visits.setdefault(visit.id, visit)
-    ordered = sorted(visits.values(), key=_visit_order)
-    long_term = next((step for step in steps if step.kind is VisitKind.LONG_TERM), None)
-    if long_term is not None:
-        ordered.append(_long_term_visit(long_term, ordered))
-    return tuple(ordered)
+        visits.append(_follow_up_visit(day, half, label, source, dlt_window_days))
+    return visits
 
 
 def _flow_steps(arm_texts: Sequence[tuple[str, str]]) -> Iterable[_Step]:
@@ -105,20 +125,8 @@ def _classify(body: str) -> VisitKind | None:
     return next((kind for kind, pattern in _STEP_KINDS if pattern.search(body)), None)
 
 
-def _with_required_steps(steps: list[_Step], kinds: set[VisitKind]) -> list[_Step]:
-    assumed = Source(
-        note="assumption visits.required: every interventional trial screens and doses"
-    )
-    required = [
-        _Step(kind, kind.value.capitalize(), assumed)
-        for kind in (VisitKind.SCREENING, VisitKind.DOSING)
-        if kind not in kinds
-    ]
-    return required + steps
-
-
 def _pre_dose_visit(step: _Step) -> Visit:
-    earliest, latest, _reason = WINDOW_DEFAULTS[step.kind]
+    earliest, latest, _ = WINDOW_DEFAULTS[step.kind]
     day = 0 if step.kind is VisitKind.DOSING else None
     name = "Day 0 (dosing)" if step.kind is VisitKind.DOSING else step.name
     return Visit(
@@ -177,13 +185,6 @@ def _long_term_visit(step: _Step, before: Sequence[Visit]) -> Visit:
         source=step.source,
         window_source=Source(note="assumption visits.window.long_term"),
     )
-
-
-def _visit_order(visit: Visit) -> tuple[int, int]:
-    rank = list(VisitKind).index(visit.kind)
-    if visit.day is not None and visit.day > 0:
-        rank = list(VisitKind).index(VisitKind.DLT_WINDOW)
-    return rank, visit.day if visit.day is not None else 0
 
 
 def _slug(name: str) -> str:
