@@ -15,12 +15,14 @@ the field (as a dotted path) and the value it got.
                                  (observational, withdrawn, ...)
     └── StudyFileError           a study.yaml cannot be read or does not validate
     └── OutputExistsError        refusing to overwrite a file without --force
+    └── OutputWriteError         the output folder is missing or not writable
 """
 
 from __future__ import annotations
 
 __all__ = [
     "OutputExistsError",
+    "OutputWriteError",
     "RecordContentError",
     "RecordError",
     "RecordFormatError",
@@ -64,3 +66,7 @@ class StudyFileError(TrialdeskError):
 
 class OutputExistsError(TrialdeskError):
     """The output file exists and overwriting was not asked for."""
+
+
+class OutputWriteError(TrialdeskError):
+    """The output file cannot be created (missing folder, no permission)."""

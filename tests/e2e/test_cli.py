@@ -187,3 +187,11 @@ def test_demo_runs_from_the_repository() -> None:
     assert result.returncode == 0, result.stderr
     assert "NCT07329959" in result.stdout
     assert "valid study definition" in result.stdout
+
+
+def test_output_into_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    out = tmp_path / "no" / "such" / "study.yaml"
+    result = _run("import", str(SEED), "-o", str(out))
+    assert result.returncode == 2
+    assert f"error: {out}: cannot write here" in result.stderr
+    assert not out.parent.exists()

@@ -83,7 +83,7 @@ def import_command(
     console = Console()
     console.print(render_summary(study))
     if output is not None:
-        console.print(f"Study definition written to {output}")
+        typer.echo(f"Study definition written to {output}")
 
 
 @study_app.command("check")
@@ -98,7 +98,7 @@ def study_check_command(
     if problems:
         console.print(render_problems(path, problems))
         raise typer.Exit(EXIT_BAD_INPUT)
-    console.print(f"{path}: valid study definition")
+    typer.echo(f"{path}: valid study definition")
 
 
 @app.command("demo")
@@ -117,7 +117,7 @@ def demo_command(
     if problems:
         console.print(render_problems(reviewed, problems))
         raise typer.Exit(EXIT_BAD_INPUT)
-    console.print(f"{reviewed}: valid study definition")
+    typer.echo(f"{reviewed}: valid study definition")
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from trialdesk.errors import OutputExistsError
+from trialdesk.errors import OutputExistsError, OutputWriteError
 
 __all__ = ["write_text_atomic"]
 
@@ -21,11 +21,16 @@ def write_text_atomic(path: Path, text: str, *, overwrite: bool = False) -> None
 
     Raises:
         OutputExistsError: ``path`` exists and ``overwrite`` is false.
-        OSError: the folder is missing or not writable.
+        OutputWriteError: the folder is missing or not writable.
     """
     if not overwrite and path.exists():
         raise OutputExistsError(f"{path}: the file exists; pass --force to replace it")
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        handle, temp_name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as exc:
+        raise OutputWriteError(f"{path}: cannot write here: {exc.strerror}") from exc
     temp = Path(temp_name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
