@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import json
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from strategies import GenRecord, criteria_like_text, criteria_lists
 from trialdesk.protocol.criteria import (
     CriterionItem,
     SplitCriteria,
@@ -20,108 +20,6 @@ from trialdesk.protocol.criteria import (
     split_criteria,
 )
 from trialdesk.protocol.provenance import Source
-
-# --- Hypothesis strategies --------------------------------------------------------------------
-
-# Words with no list-marker, header, number, colon or trailing small word ("of") in them, so
-# a generated list has exactly one reading.
-WORDS = st.sampled_from(
-    [
-        *("patient", "tumour", "Signed", "consent", "biopsy", "Adequate", "renal", "function"),
-        *("prior", "Therapy", "measurable", "disease", "ECOG", "status", "weeks", "known"),
-        *("active", "infection", "history", "stable", "brain", "lesion", "Grade", "toxicity."),
-    ]
-)
-ITEM_TEXTS = st.lists(WORDS, min_size=1, max_size=14).map(" ".join)
-# Each style numbers its items from 1; Roman and letters stop well before "i"/"v" clash.
-MARKER_STYLES = st.sampled_from(
-    ["*", "-", "•", "{n}.", "{n}\\.", "{n})", "* {n}\\.", "{roman}.", "{alpha}.", "{alpha})"]
-)
-INCLUSION_HEADERS = st.sampled_from(
-    [
-        *("Inclusion Criteria:", "Inclusion criteria", "INCLUSION CRITERIA"),
-        *("Key Inclusion Criteria:", "Inclusion Criteria\uff1a", "**Inclusion Criteria:**"),
-    ]
-)
-EXCLUSION_HEADERS = st.sampled_from(["Exclusion Criteria:", "EXCLUSION CRITERIA", "Exclusion:"])
-
-
-@dataclass(frozen=True)
-class GenItem:
-    text: str
-    subs: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class GenRecord:
-    """A generated criteria text and the split it must give."""
-
-    text: str
-    inclusion: tuple[GenItem, ...]
-    exclusion: tuple[GenItem, ...]
-    preamble: str | None
-
-
-def _marker(style: str, n: int) -> str:
-    roman = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII"][n - 1]
-    return style.format(n=n, roman=roman, alpha="abcdefgh"[n - 1])
-
-
-@st.composite
-def _wrapped(draw: st.DrawFn, text: str, first: str, indent: int) -> str:
-    """``first`` + ``text``, hard-wrapped at random words; continuation lines at any indent."""
-    head, *rest = text.split(" ")
-    lines = [f"{first} {head}"]
-    for word in rest:
-        if draw(st.integers(0, 3)) == 0:
-            lines.append(" " * draw(st.integers(0, indent + 4)) + word)
-        else:
-            lines[-1] += f" {word}"
-    return "\n".join(lines)
-
-
-@st.composite
-def _list_block(draw: st.DrawFn, items: tuple[GenItem, ...]) -> str:
-    """Items in one random marker style, sub-items indented in another, random blank lines."""
-    style, sub_style = draw(MARKER_STYLES), draw(MARKER_STYLES)
-    out = []
-    for n, item in enumerate(items, 1):
-        out.append(draw(_wrapped(item.text, _marker(style, n), 0)))
-        pad = " " * draw(st.integers(2, 4))
-        for k, sub in enumerate(item.subs, 1):
-            out.append(draw(_wrapped(sub, pad + _marker(sub_style, k), len(pad))))
-        if draw(st.booleans()):
-            out.append("")
-    return "\n".join(out)
-
-
-GEN_ITEMS = st.builds(GenItem, ITEM_TEXTS, st.lists(ITEM_TEXTS, max_size=3).map(tuple))
-
-
-@st.composite
-def generated_records(draw: st.DrawFn) -> GenRecord:
-    """A list-shaped criteria text: optional lead-in, optional headers, random markers."""
-    inclusion = tuple(draw(st.lists(GEN_ITEMS, min_size=1, max_size=8)))
-    exclusion = tuple(draw(st.lists(GEN_ITEMS, max_size=8)))
-    preamble = draw(st.none() | ITEM_TEXTS)
-    parts = [preamble, ""] if preamble else []
-    if draw(st.booleans()) or exclusion:
-        parts += [draw(INCLUSION_HEADERS), ""]
-    parts.append(draw(_list_block(inclusion)))
-    if exclusion:
-        parts += ["", draw(EXCLUSION_HEADERS), "", draw(_list_block(exclusion))]
-    return GenRecord("\n".join(parts), inclusion, exclusion, preamble)
-
-
-# Marker-like and header-like fragments glued with arbitrary text, to hunt for crashes.
-FRAGMENTS = st.sampled_from(
-    [
-        *("\n", "\n\n", "  ", "\t", "* ", "- ", "-P", "1. ", "1\\. ", "2) ", "(a) ", "a. ", "I. "),
-        *("ii. ", "• ", "Inclusion Criteria:", "Exclusion Criteria", "INCLUSION CRITERIA\uff1a"),
-        *(" of", ":", ". ", "6. A", "Word", "\r\n", "\\>", "**", " Key Exclusion criteria: "),
-    ]
-)
-ANY_TEXT = st.lists(st.one_of(FRAGMENTS, st.text(max_size=6)), max_size=40).map("".join)
 
 # --- Helpers ----------------------------------------------------------------------------------
 
@@ -668,7 +566,7 @@ def test_shape(text: str, items: list[str], preamble: str | None, notes: list[st
 # --- Properties -------------------------------------------------------------------------------
 
 
-@given(st.text() | ANY_TEXT)
+@given(st.text() | criteria_like_text)
 def test_never_raises(text: str) -> None:
     result = split_criteria(text, path=PATH)
     assert isinstance(result, SplitCriteria)
@@ -690,7 +588,7 @@ def test_pathological_input_stays_bounded(text: str) -> None:
     assert max(i.id.count(".") for i in walk(result.inclusion)) < 10
 
 
-@given(ANY_TEXT)
+@given(criteria_like_text)
 def test_quotes_are_verbatim_substrings(text: str) -> None:
     result = split_criteria(text, path=PATH)
     for item in walk(result.inclusion) + walk(result.exclusion):
@@ -699,7 +597,7 @@ def test_quotes_are_verbatim_substrings(text: str) -> None:
 
 
 @settings(max_examples=300)
-@given(generated_records())
+@given(criteria_lists())
 def test_generated_lists_split_exactly(record: GenRecord) -> None:
     result = split_criteria(record.text, path=PATH)
     got = [(i.text, tuple(s.text for s in i.sub_items)) for i in result.inclusion]
@@ -713,7 +611,7 @@ def test_generated_lists_split_exactly(record: GenRecord) -> None:
 
 
 @settings(max_examples=300)
-@given(generated_records())
+@given(criteria_lists())
 def test_generated_lists_lose_and_repeat_no_word(record: GenRecord) -> None:
     # The input's words less markers and headers are exactly the generated words.
     result = split_criteria(record.text, path=PATH)

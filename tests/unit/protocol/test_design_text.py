@@ -9,6 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from strategies import (
+    design_record_like_text,
+    design_unrelated_sentences,
+    dlt_phrasings,
+    dlt_time_units,
+    dlt_window_days,
+)
 from trialdesk.protocol.design_text import DesignSpec, parse_design, parse_dlt_window
 from trialdesk.protocol.importer import record_free_texts
 from trialdesk.protocol.provenance import Source
@@ -16,42 +23,6 @@ from trialdesk.protocol.record import parse_record_text
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-# --- strategies -------------------------------------------------------------------------------
-
-window_days = st.integers(min_value=1, max_value=120)
-dlt_phrasings = st.sampled_from(
-    [
-        "Dose-limiting toxicities (DLTs) are assessed within {n} {unit} of the first dose.",
-        "The DLT observation period is {n} {unit}.",
-        "A DLT is any event meeting the DLT criteria during the first {n} {unit}.",
-        "DLT evaluation window: {n} {unit}.",
-    ]
-)
-time_units = st.sampled_from([("days", 1), ("weeks", 7)])
-# Sentences with numbers and time spans that say nothing about DLTs.
-unrelated_sentences = st.lists(
-    st.builds(
-        lambda template, n: template.format(n=n),
-        st.sampled_from(
-            [
-                "Patients are followed up for {n} days.",
-                "Treatment repeats every {n} days for 12 courses.",
-                "Response is assessed within {n} weeks of surgery.",
-                "Adverse events are recorded during the first {n} days.",
-                "Subjects aged {n} years or more are eligible.",
-                "The cohort is expanded to {n} subjects.",
-            ]
-        ),
-        st.integers(min_value=0, max_value=999),
-    ),
-    min_size=1,
-    max_size=5,
-)
-record_like_text = st.text(
-    alphabet=st.sampled_from(list("0123456789 +-.,:()\nDLTdoselvcyaiwthnkrfpBOINCRM")),
-    max_size=160,
-)
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -452,7 +423,7 @@ def test_real_record_rules_as_written(records_dir: Path) -> None:
 # --- properties -----------------------------------------------------------------------------------
 
 
-@given(dlt_phrasings, window_days, time_units)
+@given(dlt_phrasings, dlt_window_days, dlt_time_units)
 def test_generated_windows_come_back(template: str, n: int, unit: tuple[str, int]) -> None:
     word, days_per_unit = unit
     window = parse_dlt_window([("p", template.format(n=n, unit=word))])
@@ -460,14 +431,14 @@ def test_generated_windows_come_back(template: str, n: int, unit: tuple[str, int
     assert window.days == n * days_per_unit
 
 
-@given(unrelated_sentences)
+@given(design_unrelated_sentences)
 def test_time_spans_without_dlt_are_no_window(sentences: list[str]) -> None:
     assert parse_dlt_window([("p", " ".join(sentences))]) is None
 
 
 @given(
     st.lists(
-        st.tuples(st.text(max_size=20), st.text() | record_like_text),
+        st.tuples(st.text(max_size=20), st.text() | design_record_like_text),
         max_size=4,
         unique_by=lambda pair: pair[0],
     )

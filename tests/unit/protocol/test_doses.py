@@ -9,6 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from strategies import (
+    dose_level_lists,
+    dose_record_like_text,
+    dose_unrelated_sentences,
+    written_amounts,
+)
 from trialdesk.protocol.doses import DoseLevels, parse_amount, parse_dose_levels
 from trialdesk.protocol.importer import record_free_texts
 from trialdesk.protocol.provenance import Source
@@ -16,68 +22,6 @@ from trialdesk.protocol.record import parse_record_text
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-# --- strategies -------------------------------------------------------------------------------
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-mantissas = st.builds(
-    lambda whole, fraction: f"{whole}.{fraction}" if fraction else str(whole),
-    st.integers(min_value=1, max_value=999),
-    st.sampled_from(["", "0", "5", "25", "125"]),
-)
-exponents = st.integers(min_value=-9, max_value=12)
-# Each notation writes (mantissa, exponent) the way registry records do.
-NOTATIONS = {
-    "times-superscript": lambda m, e: f"{m}×10{str(e).translate(_SUPERSCRIPT)}",
-    "spaced-times-superscript": lambda m, e: f"{m} × 10{str(e).translate(_SUPERSCRIPT)}",
-    "x-caret": lambda m, e: f"{m}x10^{e}",
-    "spaced-x-e": lambda m, e: f"{m} x 10e{e}",
-    "star-caret": lambda m, e: f"{m}*10^{e}",
-    "e-notation": lambda m, e: f"{m}E{e:+03d}",
-    "middle-dot": lambda m, e: f"{m}·10{str(e).translate(_SUPERSCRIPT)}",
-}
-notations = st.sampled_from(sorted(NOTATIONS))
-written_amounts = st.builds(
-    lambda m, e, n: (NOTATIONS[n](m, e), float(f"{m}e{e}")), mantissas, exponents, notations
-)
-units = st.sampled_from(["mg", "mg/kg", "mg/m2", "cells/kg", "ug/kg", "mg/day", "cells"])
-level_lists = st.lists(
-    st.tuples(st.integers(min_value=-3, max_value=30), written_amounts, units),
-    min_size=1,
-    max_size=6,
-    unique_by=lambda level: level[0],
-)
-# Numbers that registry texts tie to anything but a dose.
-unrelated_sentences = st.lists(
-    st.builds(
-        lambda template, n, k: template.format(n=n, k=k),
-        st.sampled_from(
-            [
-                "approximately {n} ml of blood is collected",
-                "subjects aged ≥ {n} years",
-                "treatment lasts {n} days",
-                "weight ≥ {n} kg",
-                "Cohort {k}: ≥ {n} years to < 18 years",
-                "Cohort {k}: {n} patients",
-                "Cohort {k} of {n} patients",
-                "follow-up on Day {n}",
-                "the first dose is given every {n} weeks",
-                "creatinine < {n} mg/dL",
-                "Level {k} of evidence, {n} studies",
-                "{n}% of patients respond",
-            ]
-        ),
-        st.integers(min_value=0, max_value=5000),
-        st.integers(min_value=1, max_value=9),
-    ),
-    min_size=1,
-    max_size=6,
-)
-record_like_text = st.text(
-    alphabet=st.sampled_from(list("0123456789 ×x^⁰⁵⁻-.,:=()/\nmgkDLdoselvcstarinbhyC")),
-    max_size=120,
-)
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -406,7 +350,7 @@ def test_record_with_a_start_dose_but_no_levels_says_so(records_dir: Path) -> No
 # --- properties -----------------------------------------------------------------------------------
 
 
-@given(level_lists)
+@given(dose_level_lists)
 def test_generated_level_lists_come_back_whole(
     levels: list[tuple[int, tuple[str, float], str]],
 ) -> None:
@@ -419,7 +363,7 @@ def test_generated_level_lists_come_back_whole(
     assert_quotes_are_verbatim(result, [("p", text)])
 
 
-@given(unrelated_sentences)
+@given(dose_unrelated_sentences)
 def test_unrelated_numbers_never_become_levels(sentences: list[str]) -> None:
     result = parse_dose_levels([("p", ". ".join(sentences) + ".")])
     assert result.stated is False
@@ -428,7 +372,7 @@ def test_unrelated_numbers_never_become_levels(sentences: list[str]) -> None:
 
 @given(
     st.lists(
-        st.tuples(st.text(max_size=20), st.text() | record_like_text),
+        st.tuples(st.text(max_size=20), st.text() | dose_record_like_text),
         max_size=4,
         unique_by=lambda pair: pair[0],
     )

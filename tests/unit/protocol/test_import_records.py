@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strategies import json_values
 from trialdesk.errors import RecordError, RecordRefusedError
 from trialdesk.protocol import check_study, import_study, parse_record_text
 
@@ -109,14 +110,6 @@ def _paths(node: object, prefix: tuple[str | int, ...] = ()) -> list[tuple[str |
 
 
 PATHS = [(name, path) for name, record in BASES.items() for path in _paths(record)]
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

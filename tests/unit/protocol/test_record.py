@@ -9,16 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from strategies import json_values
 from trialdesk.errors import RecordFormatError
 from trialdesk.protocol.record import parse_record_text
 
 MINIMAL = {"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}}}
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=20,
-)
 
 
 def test_reads_the_seed_record_page(seed_record_path: Path) -> None:

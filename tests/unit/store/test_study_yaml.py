@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strategies import dose_level_labels, finite_floats, yaml_free_texts
 from trialdesk.errors import OutputExistsError, RecordRefusedError, StudyFileError
 from trialdesk.protocol import Study, import_study, parse_record_text
 from trialdesk.store import (
@@ -23,12 +24,6 @@ from trialdesk.store import (
 RECORDS = Path(__file__).resolve().parents[2] / "data" / "records"
 SEED = Path(__file__).resolve().parents[3] / "studies" / "NCT07329959" / "record.txt"
 FREE_TEXT_KEYS = {"text", "quote", "description", "measure", "brief_title", "note", "preamble"}
-
-# Strings that YAML would misread if written bare, plus arbitrary unicode text.
-yaml_hostile = st.sampled_from(
-    ["yes", "no", "null", "~", "true", "1e3", "0x10", "- item", "a: b", "#x", "'", '"', "|", ">"]
-)
-free_text = st.one_of(yaml_hostile, st.text(min_size=0, max_size=60))
 
 
 def _seed() -> Study:
@@ -71,7 +66,7 @@ def _replace_texts(value: Any, texts: list[str]) -> Any:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(free_text, min_size=1, max_size=8))
+@given(st.lists(yaml_free_texts, min_size=1, max_size=8))
 def test_round_trip_with_hostile_free_text(texts: list[str]) -> None:
     mutated = Study.model_validate(_replace_texts(SEED_STUDY.model_dump(mode="json"), texts))
     assert parse_study_text(render_study_yaml(mutated)) == mutated
@@ -140,14 +135,10 @@ def test_load_reports_an_unreadable_file(tmp_path: Path) -> None:
         load_study(tmp_path / "missing.yaml")
 
 
-labels = st.one_of(st.integers(-(10**6), 10**6), st.text(min_size=1, max_size=6))
-amounts = st.floats(allow_nan=False, allow_infinity=False, width=64)
-
-
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(labels, min_size=1, max_size=5, unique=True),
-    st.lists(amounts, min_size=5, max_size=5, unique=True),
+    st.lists(dose_level_labels, min_size=1, max_size=5, unique=True),
+    st.lists(finite_floats, min_size=5, max_size=5, unique=True),
     st.integers(1, 2**40),
 )
 def test_round_trip_keeps_label_types_and_exact_numbers(
