@@ -16,11 +16,14 @@ the field (as a dotted path) and the value it got.
     └── StudyFileError           a study.yaml cannot be read or does not validate
     └── OutputExistsError        refusing to overwrite a file without --force
     └── OutputWriteError         the output folder is missing or not writable
+    └── DesignInputError         a dose-finding argument out of its domain
+                                 (names the argument, the value, what was expected)
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "DesignInputError",
     "OutputExistsError",
     "OutputWriteError",
     "RecordContentError",
@@ -70,3 +73,17 @@ class OutputExistsError(TrialdeskError):
 
 class OutputWriteError(TrialdeskError):
     """The output file cannot be created (missing folder, no permission)."""
+
+
+class DesignInputError(TrialdeskError):
+    """A dose-finding input outside its domain: a probability above 1, an unknown label.
+
+    The message names the argument, the value it got and what was expected,
+    so the command line can show it as is.
+    """
+
+    def __init__(self, argument: str, value: object, expected: str) -> None:
+        self.argument = argument
+        self.value = value
+        self.expected = expected
+        super().__init__(f"argument `{argument}` got {value!r}; expected {expected}")
