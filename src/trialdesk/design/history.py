@@ -27,7 +27,7 @@ __all__ = [
 
 Label = int | str
 
-_COHORT = re.compile(r"(?P<label>-?\d+|[A-Za-z]\w*?)(?P<outcomes>[NT]+)")
+_COHORT = re.compile(r"(?:(?P<number>-?\d+)|\[(?P<name>[^\]\s]+)\])(?P<outcomes>[NT]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +103,8 @@ def parse_outcomes(text: str) -> tuple[SubjectOutcome, ...]:
     """Read ``"1NNN 2NTN -1NNT"`` into subject outcomes, in order.
 
     Each space-separated group is a level label (an integer, possibly negative,
-    or a name starting with a letter) followed by one letter per subject: ``N``
-    no DLT, ``T`` a DLT. An empty string is an empty history.
+    or a name in brackets such as ``[1a]``) followed by one letter per subject:
+    ``N`` no DLT, ``T`` a DLT. An empty string is an empty history.
 
     Raises:
         DesignInputError: a group that does not read, named with its position.
@@ -116,9 +116,9 @@ def parse_outcomes(text: str) -> tuple[SubjectOutcome, ...]:
             raise DesignInputError(
                 "outcomes",
                 group,
-                f"group {position} as a level label followed by N/T letters, e.g. '1NNT'",
+                f"group {position} as a level label followed by N/T letters, "
+                "e.g. '1NNT', '-1NN' or '[1a]NT'",
             )
-        raw = match["label"]
-        label: Label = int(raw) if raw.lstrip("-").isdigit() else raw
+        label: Label = int(match["number"]) if match["number"] else match["name"]
         subjects.extend(SubjectOutcome(label, letter == "T") for letter in match["outcomes"])
     return tuple(subjects)

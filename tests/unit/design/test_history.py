@@ -21,7 +21,7 @@ def test_notation_reads_cohorts_with_negative_labels() -> None:
         SubjectOutcome(-1, dlt=False),
     )
     assert parse_outcomes("") == ()
-    assert parse_outcomes("A2NT")[0].level == "A2"
+    assert parse_outcomes("[A2]NT")[0].level == "A2"
 
 
 @pytest.mark.parametrize(("text", "group"), [("1NNX", "1NNX"), ("1NNN NN", "NN"), ("1", "1")])
