@@ -8,8 +8,8 @@ turn them into numbers, labels and booleans, or raise
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 from collections.abc import Sequence
+from itertools import pairwise
 
 from trialdesk.design import Label
 from trialdesk.errors import DesignInputError
