@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from trialdesk.errors import StudyFileError
 from trialdesk.protocol.checks import Problem, check_study
@@ -152,6 +152,10 @@ def _commented(value: Any) -> Any:  # noqa: ANN401 - mirrors untyped JSON data
         return CommentedSeq(_commented(item) for item in value)
     if isinstance(value, str) and _fits_literal_block(value):
         return LiteralScalarString(value)
+    if isinstance(value, str) and not value.isprintable():
+        # ruamel writes NEL (U+0085) raw inside single quotes and reads it back as a
+        # line break; double quotes escape every non-printable character.
+        return DoubleQuotedScalarString(value)
     return value
 
 

@@ -162,3 +162,11 @@ def test_round_trip_keeps_label_types_and_exact_numbers(
     back = parse_study_text(render_study_yaml(study))
     assert back == study
     assert [type(level.label) for level in back.dose_levels] == [type(x) for x in level_labels]
+
+
+@pytest.mark.parametrize("text", ["\x85", "a\x85b", "\u2028", "x\u2029 y\n\x85", "\x00", "\ufeff"])
+def test_round_trip_of_line_break_and_control_characters(text: str) -> None:
+    # Found by hypothesis: ruamel wrote NEL raw in single quotes and read it as a break.
+    ident = SEED_STUDY.identification.model_copy(update={"brief_title": text})
+    study = SEED_STUDY.model_copy(update={"identification": ident})
+    assert parse_study_text(render_study_yaml(study)) == study
