@@ -1,0 +1,196 @@
+"""Monte Carlo operating characteristics of table-driven designs, a batch of trials at once.
+
+Every trial of the batch advances one cohort per step with NumPy arrays
+(counts per dose, current dose, eliminated doses); only the *decision* is
+taken by the design's own ``decide_from``, once per distinct state of the step
+and memoised across steps, so the simulation runs the very rules a trial is run
+by. Subjects' outcomes come from **common random numbers**: each simulated
+subject has a tolerance u ~ U(0, 1) and has a DLT at dose d when u < p_d, so
+designs compared on the same ``tolerances`` see the same patients. Standard
+errors are binomial (selection) or sample standard deviations over sqrt(trials).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from trialdesk.design.decision_table import Action, TableDesign, TrialState
+from trialdesk.design.exact_table import StateDecider
+from trialdesk.design.history import DoseCounts
+from trialdesk.design.oc import OperatingCharacteristics, checked_true_tox
+from trialdesk.errors import DesignInputError
+
+__all__ = ["draw_tolerances", "simulate_table"]
+
+_RUNNING = -1
+_NO_MTD = -2
+
+
+def draw_tolerances(rng: np.random.Generator, trials: int, subjects: int) -> NDArray[np.float64]:
+    """One U(0, 1) tolerance per simulated subject: the common random numbers."""
+    if trials < 1:
+        raise DesignInputError("trials", trials, "at least 1 simulated trial")
+    return rng.random((trials, subjects))
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The state of every simulated trial, one row each."""
+
+    n: NDArray[np.int64]
+    y: NDArray[np.int64]
+    current: NDArray[np.int64]  # -1 before the first cohort
+    eliminated: NDArray[np.int64]  # lowest eliminated dose; J (the number of doses) if none
+    outcome: NDArray[np.int64]  # _RUNNING, _NO_MTD or the selected dose
+    next_dose: NDArray[np.int64]
+
+
+def simulate_table(
+    design: StateDecider,
+    table_design: TableDesign,
+    true_tox: Sequence[float],
+    tolerances: NDArray[np.float64],
+) -> OperatingCharacteristics[float]:
+    """Simulated OCs: one row of ``tolerances`` per trial, one column per subject."""
+    doses = len(table_design.ladder)
+    tox = np.asarray(checked_true_tox(true_tox, doses), dtype=np.float64)
+    size = table_design.cohort_size
+    if tolerances.ndim != 2 or tolerances.shape[1] < table_design.max_subjects:
+        raise DesignInputError(
+            "tolerances", tolerances.shape, f"(trials, >= {table_design.max_subjects}) uniforms"
+        )
+    batch = _start(tolerances.shape[0], doses)
+    eliminates = _elimination_cells(table_design)
+    decide = _Memo(design, doses)
+    decide.apply(batch)
+    for step in range(table_design.max_cohorts + 1):
+        running = np.flatnonzero(batch.outcome == _RUNNING)
+        if running.size == 0:
+            break
+        dose = batch.next_dose[running]
+        slots = tolerances[running, step * size : (step + 1) * size]
+        dlts = (slots < tox[dose][:, None]).sum(axis=1)
+        _advance(eliminates, batch, _Cohort(running, dose, dlts, size))
+        decide.apply(batch)
+    return _summarise(table_design, batch)
+
+
+def _start(trials: int, doses: int) -> _Batch:
+    zeros = np.zeros((trials, doses), dtype=np.int64)
+    return _Batch(
+        n=zeros.copy(),
+        y=zeros.copy(),
+        current=np.full(trials, -1, dtype=np.int64),
+        eliminated=np.full(trials, doses, dtype=np.int64),
+        outcome=np.full(trials, _RUNNING, dtype=np.int64),
+        next_dose=np.zeros(trials, dtype=np.int64),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Cohort:
+    """One step's cohorts: which trials, at which dose, how many DLTs of how many."""
+
+    rows: NDArray[np.intp]
+    dose: NDArray[np.int64]
+    dlts: NDArray[np.int64]
+    size: int
+
+
+def _advance(eliminates: NDArray[np.bool_], batch: _Batch, cohort: _Cohort) -> None:
+    rows, dose = cohort.rows, cohort.dose
+    batch.n[rows, dose] += cohort.size
+    batch.y[rows, dose] += cohort.dlts
+    batch.current[rows] = dose
+    eliminate = eliminates[batch.n[rows, dose], batch.y[rows, dose]]
+    hit = rows[eliminate]
+    batch.eliminated[hit] = np.minimum(batch.eliminated[hit], dose[eliminate])
+
+
+def _elimination_cells(design: TableDesign) -> NDArray[np.bool_]:
+    """``cells[n, y]``: whether the table eliminates at y DLTs of n (BOIN's DU)."""
+    table = design.table
+    cells = np.zeros((table.max_n + 1, table.max_n + 1), dtype=np.bool_)
+    for count in range(1, table.max_n + 1):
+        for dlts in range(count + 1):
+            cells[count, dlts] = table.action(count, dlts) is Action.ELIMINATE
+    return cells
+
+
+class _Memo:
+    """The design's decision for each distinct state, computed once."""
+
+    def __init__(self, design: StateDecider, doses: int) -> None:
+        self._design = design
+        self._doses = doses
+        self._seen: dict[bytes, int] = {}
+
+    def apply(self, batch: _Batch) -> None:
+        running = np.flatnonzero(batch.outcome == _RUNNING)
+        if running.size == 0:
+            return
+        rows = np.column_stack(
+            (batch.n[running], batch.y[running], batch.current[running], batch.eliminated[running])
+        )
+        unique, inverse = np.unique(rows, axis=0, return_inverse=True)
+        codes = np.array([self._code(row) for row in unique], dtype=np.int64)
+        result = codes[inverse.reshape(-1)]
+        moving = result >= 0
+        batch.next_dose[running[moving]] = result[moving]
+        batch.outcome[running[~moving]] = -3 - result[~moving]
+
+    def _code(self, row: NDArray[np.int64]) -> int:
+        """Next dose (>= 0) while running; -3 - outcome when the trial stops."""
+        key = row.tobytes()
+        code = self._seen.get(key)
+        if code is None:
+            code = self._seen[key] = self._decide(row)
+        return code
+
+    def _decide(self, row: NDArray[np.int64]) -> int:
+        j = self._doses
+        counts = tuple(DoseCounts(int(row[d]), int(row[j + d])) for d in range(j))
+        current = None if row[2 * j] < 0 else int(row[2 * j])
+        eliminated = None if row[2 * j + 1] >= j else int(row[2 * j + 1])
+        decision = self._design.decide_from(TrialState(counts, current, eliminated))
+        labels = [label for label, _ in decision.counts]
+        if decision.next_level is not None:
+            return labels.index(decision.next_level)
+        outcome = _NO_MTD if decision.mtd is None else labels.index(decision.mtd)
+        return -3 - outcome
+
+
+def _summarise(design: TableDesign, batch: _Batch) -> OperatingCharacteristics[float]:
+    trials = batch.outcome.size
+    doses = len(design.ladder)
+    selected = np.array([np.mean(batch.outcome == d) for d in range(doses)])
+    no_mtd = float(np.mean(batch.outcome == _NO_MTD))
+    totals = batch.n.sum(axis=1)
+    dlt_totals = batch.y.sum(axis=1)
+    values, counts = np.unique(totals, return_counts=True)
+    root = np.sqrt(trials)
+    se = {
+        "p_select": tuple(float(x) for x in np.sqrt(selected * (1 - selected) / trials)),
+        "p_no_mtd": float(np.sqrt(no_mtd * (1 - no_mtd) / trials)),
+        "expected_n": float(totals.std(ddof=1) / root) if trials > 1 else 0.0,
+        "expected_n_per_dose": tuple(float(x) for x in batch.n.std(axis=0, ddof=1) / root)
+        if trials > 1
+        else (0.0,) * doses,
+        "expected_dlt": float(dlt_totals.std(ddof=1) / root) if trials > 1 else 0.0,
+    }
+    return OperatingCharacteristics(
+        labels=design.ladder.labels,
+        p_select=tuple(float(x) for x in selected),
+        p_no_mtd=no_mtd,
+        expected_n=float(totals.mean()),
+        expected_n_per_dose=tuple(float(x) for x in batch.n.mean(axis=0)),
+        expected_dlt=float(dlt_totals.mean()),
+        expected_dlt_per_dose=tuple(float(x) for x in batch.y.mean(axis=0)),
+        n_distribution={int(v): float(c) / trials for v, c in zip(values, counts, strict=True)},
+        se=se,
+        method="mc",
+    )
