@@ -10,7 +10,7 @@ import pytest
 
 from trialdesk.design.boin import Boin
 from trialdesk.design.decision_table import DecisionTable, TableDesign
-from trialdesk.design.exact_table import exact_oc_table
+from trialdesk.design.exact_table import StateDecider, exact_oc_table
 from trialdesk.design.history import DoseLadder
 from trialdesk.design.interval_tables import i3plus3_table, keyboard_table, mtpi2_table
 from trialdesk.design.isotonic import IsotonicSelector
@@ -27,7 +27,7 @@ def _table_design(table: DecisionTable, ladder: DoseLadder = FIVE) -> TableDesig
     return TableDesign(ladder, table, IsotonicSelector(0.3), max_cohorts=10, cohort_size=3)
 
 
-TABLE_DESIGNS = {
+TABLE_DESIGNS: dict[str, tuple[StateDecider, TableDesign]] = {
     "boin": (BOIN, BOIN.table_design),
     "keyboard": (d := _table_design(keyboard_table(0.3, 30)), d),
     "mtpi2": (d := _table_design(mtpi2_table(0.3, 30)), d),
