@@ -6,9 +6,7 @@ its message to stderr and exits with status 2, never a traceback.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
@@ -16,15 +14,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from trialdesk.cli.design import design_app
+from trialdesk.cli.errors import EXIT_BAD_INPUT, user_errors
 from trialdesk.cli.summary import render_problems, render_summary
-from trialdesk.errors import RecordError, RecordRefusedError, TrialdeskError
+from trialdesk.errors import RecordError, TrialdeskError
 from trialdesk.protocol import import_study, parse_record_text
 from trialdesk.protocol.study import Study
 from trialdesk.store import check_study_text, render_study_yaml, write_text_atomic
 
 __all__ = ["app", "main"]
 
-EXIT_BAD_INPUT = 2
 DEMO_RECORD = Path("studies/NCT07329959/record.txt")
 DEMO_STUDY = Path("studies/NCT07329959/study.yaml")
 
@@ -39,6 +38,7 @@ study_app = typer.Typer(
     help="Work with a study definition file (study.yaml).", no_args_is_help=True
 )
 app.add_typer(study_app, name="study")
+app.add_typer(design_app, name="design")
 
 
 def _version(value: bool) -> None:
@@ -73,7 +73,7 @@ def import_command(
     ] = False,
 ) -> None:
     """Import a registry record into a study definition and show its summary."""
-    with _user_errors():
+    with user_errors():
         study = _import_file(record)
         if output is not None:
             write_text_atomic(output, render_study_yaml(study), overwrite=force)
@@ -91,7 +91,7 @@ def study_check_command(
     path: Annotated[Path, typer.Argument(help="The study.yaml to validate.")],
 ) -> None:
     """Validate a study.yaml and list every problem with its path and line."""
-    with _user_errors():
+    with user_errors():
         text = _read_text(path)
     problems = check_study_text(text)
     console = Console()
@@ -106,7 +106,7 @@ def demo_command(
     root: Annotated[Path, typer.Option(help="The trialdesk checkout holding studies/.")] = Path(),
 ) -> None:
     """Import the seed study NCT07329959, print its summary, check its reviewed study.yaml."""
-    with _user_errors():
+    with user_errors():
         study = _import_file(root / DEMO_RECORD)
         reviewed = root / DEMO_STUDY
         problems = check_study_text(_read_text(reviewed))
@@ -140,16 +140,3 @@ def _read_text(path: Path) -> str:
         raise TrialdeskError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TrialdeskError(f"{path}: cannot read: {exc}") from exc
-
-
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn a deliberate error into one line on stderr and exit status 2."""
-    try:
-        yield
-    except RecordRefusedError as error:
-        typer.echo(f"refused: {error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except (TrialdeskError, OSError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -58,35 +58,33 @@ def exact_oc_table(
     ``table_design``. Probabilities may be floats or Fractions (results follow).
     """
     ladder = table_design.ladder
-    tox = checked_true_tox(true_tox, len(ladder))
+    doses = len(ladder)
+    tox = checked_true_tox(true_tox, doses)
     zero: Num = tox[0] * 0
     totals: _Totals[Num] = _Totals(
-        select=[zero] * len(ladder),
+        select=[zero] * doses,
         no_mtd=zero,
-        n_per_dose=[zero] * len(ladder),
-        dlt_per_dose=[zero] * len(ladder),
+        n_per_dose=[zero] * doses,
+        dlt_per_dose=[zero] * doses,
         n_distribution={},
     )
-    decisions: dict[TrialState, Decision] = {}
-    layer: dict[TrialState, Num] = {
-        TrialState(tuple(DoseCounts() for _ in ladder.labels), None, None): zero + 1
-    }
+    moves = _Moves(design, table_design)
     size = table_design.cohort_size
+    branches = [_binomial(size, p) for p in tox]
+    # A state is a flat tuple of ints (n per dose, y per dose, current, eliminated-from),
+    # hashed in C; it becomes a TrialState only when the design decides on it.
+    layer: dict[tuple[int, ...], Num] = {(0,) * (2 * doses) + (-1, doses): zero + 1}
     while layer:
-        following: defaultdict[TrialState, Num] = defaultdict(lambda: zero)
-        for state, probability in layer.items():
-            decision = decisions.get(state)
-            if decision is None:
-                decision = decisions[state] = design.decide_from(state)
+        following: defaultdict[tuple[int, ...], Num] = defaultdict(lambda: zero)
+        for key, probability in layer.items():
+            decision = moves.decide(key)
             if decision.stop:
-                _collect(totals, state, probability, decision, ladder.labels)
+                _collect(totals, key, probability, decision, ladder.labels)
                 continue
-            assert decision.next_level is not None  # noqa: S101 - a non-stop names a level
-            dose = ladder.index(decision.next_level)
-            for dlts, weight in enumerate(_binomial(size, tox[dose])):
+            dose = moves.next_dose(decision)
+            for dlts, weight in enumerate(branches[dose]):
                 if weight:
-                    after = _after_cohort(table_design, state, dose, size, dlts)
-                    following[after] += probability * weight
+                    following[moves.after(key, dose, size, dlts)] += probability * weight
         layer = dict(following)
     return _result(ladder.labels, totals)
 
@@ -95,22 +93,54 @@ def _binomial(size: int, p: Num) -> list[Num]:
     return [comb(size, k) * p**k * (1 - p) ** (size - k) for k in range(size + 1)]
 
 
-def _after_cohort(
-    design: TableDesign, state: TrialState, dose: int, size: int, dlts: int
-) -> TrialState:
-    """The state after one cohort, with BOIN's end-of-cohort elimination check."""
-    counts = list(state.counts)
-    here = counts[dose]
-    counts[dose] = DoseCounts(here.n + size, here.y + dlts)
-    eliminated = state.eliminated_from
-    if design.table.action(counts[dose].n, counts[dose].y) is Action.ELIMINATE:
-        eliminated = dose if eliminated is None else min(eliminated, dose)
-    return TrialState(tuple(counts), dose, eliminated)
+class _Moves:
+    """Decisions per state key (memoised) and the state after a cohort."""
+
+    def __init__(self, design: StateDecider, table_design: TableDesign) -> None:
+        self._design = design
+        self._ladder = table_design.ladder
+        self._doses = len(table_design.ladder)
+        table = table_design.table
+        self._eliminates = {
+            (n, y)
+            for n in range(1, table.max_n + 1)
+            for y in range(n + 1)
+            if table.action(n, y) is Action.ELIMINATE
+        }
+        self._decisions: dict[tuple[int, ...], Decision] = {}
+
+    def decide(self, key: tuple[int, ...]) -> Decision:
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self._decisions[key] = self._design.decide_from(self._state(key))
+        return decision
+
+    def next_dose(self, decision: Decision) -> int:
+        assert decision.next_level is not None  # noqa: S101 - a non-stop names a level
+        return self._ladder.index(decision.next_level)
+
+    def after(self, key: tuple[int, ...], dose: int, size: int, dlts: int) -> tuple[int, ...]:
+        """The key after one cohort, with BOIN's end-of-cohort elimination check."""
+        j = self._doses
+        n, y = key[dose] + size, key[j + dose] + dlts
+        eliminated = key[2 * j + 1]
+        if (n, y) in self._eliminates and dose < eliminated:
+            eliminated = dose
+        state = list(key)
+        state[dose], state[j + dose], state[2 * j], state[2 * j + 1] = n, y, dose, eliminated
+        return tuple(state)
+
+    def _state(self, key: tuple[int, ...]) -> TrialState:
+        j = self._doses
+        counts = tuple(DoseCounts(key[d], key[j + d]) for d in range(j))
+        current = None if key[2 * j] < 0 else key[2 * j]
+        eliminated = None if key[2 * j + 1] >= j else key[2 * j + 1]
+        return TrialState(counts, current, eliminated)
 
 
 def _collect(
     totals: _Totals[Num],
-    state: TrialState,
+    key: tuple[int, ...],
     probability: Num,
     decision: Decision,
     labels: tuple[Label, ...],
@@ -119,10 +149,11 @@ def _collect(
         totals.no_mtd += probability
     else:
         totals.select[labels.index(decision.mtd)] += probability
-    for dose, counts in enumerate(state.counts):
-        totals.n_per_dose[dose] += probability * counts.n
-        totals.dlt_per_dose[dose] += probability * counts.y
-    total = sum(counts.n for counts in state.counts)
+    doses = len(labels)
+    for dose in range(doses):
+        totals.n_per_dose[dose] += probability * key[dose]
+        totals.dlt_per_dose[dose] += probability * key[doses + dose]
+    total = sum(key[:doses])
     totals.n_distribution[total] = totals.n_distribution.get(total, probability * 0) + probability
 
 

@@ -1,0 +1,1 @@
+"""Speed benchmarks of trialdesk against the R peer packages (run: ./scripts/bench)."""

@@ -1,0 +1,388 @@
+"""``trialdesk design ...``: dose-finding tables, decisions and operating characteristics.
+
+The JSON these commands print is a contract read by other tools: keep the keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from trialdesk.cli.arguments import (
+    OptionValue,
+    parse_labels,
+    parse_option_value,
+    parse_options,
+    parse_probabilities,
+)
+from trialdesk.cli.errors import user_errors
+from trialdesk.design import Decision, Label, SubjectOutcome, parse_outcomes
+from trialdesk.design.boin import boin_boundaries
+from trialdesk.design.catalog import (
+    DEFAULT_MAX_COHORTS,
+    DEFAULT_TARGET,
+    DESIGN_NAMES,
+    OPTION_TYPES,
+    TABLE_DESIGNS,
+    DesignRequest,
+    build_design,
+    compute_oc,
+    decision_table_of,
+)
+from trialdesk.design.oc import OperatingCharacteristics
+from trialdesk.errors import DesignInputError, TrialdeskError
+from trialdesk.store import load_study
+
+__all__ = ["design_app"]
+
+design_app = typer.Typer(
+    help="Dose-finding designs: decision tables, next decisions, operating characteristics.",
+    no_args_is_help=True,
+)
+
+DesignOpt = Annotated[
+    str, typer.Option("--design", help="One of: " + ", ".join(DESIGN_NAMES) + ".")
+]
+LabelsOpt = Annotated[
+    str | None, typer.Option("--labels", help="Dose labels, lowest first, e.g. -1,1,2.")
+]
+StartOpt = Annotated[str | None, typer.Option("--start", help="Start level (a label).")]
+TargetOpt = Annotated[float, typer.Option("--target", help="Target DLT rate.", show_default=True)]
+CohortOpt = Annotated[int, typer.Option("--cohort-size", help="Subjects per cohort.")]
+MaxCohortsOpt = Annotated[int, typer.Option("--max-cohorts", help="Maximum number of cohorts.")]
+OptionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--option", help="NAME=VALUE design option; repeat for several."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a contract for tools).")]
+
+
+@design_app.command("oc")
+def oc_command(
+    true_tox: Annotated[str, typer.Option("--true-tox", help="True DLT rates, one per dose.")],
+    design: Annotated[
+        str | None, typer.Option("--design", help="One of: " + ", ".join(DESIGN_NAMES) + ".")
+    ] = None,
+    study: Annotated[
+        Path | None, typer.Option("--study", help="Take levels, start, options from study.yaml.")
+    ] = None,
+    labels: LabelsOpt = None,
+    start: StartOpt = None,
+    target: TargetOpt = DEFAULT_TARGET,
+    cohort_size: CohortOpt = 3,
+    max_cohorts: MaxCohortsOpt = DEFAULT_MAX_COHORTS,
+    option: OptionOpt = None,
+    method: Annotated[
+        str, typer.Option("--method", help="exact (enumeration) or mc (Monte Carlo).")
+    ] = "exact",
+    trials: Annotated[int, typer.Option("--trials", help="Monte Carlo trials.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Monte Carlo seed.")] = 2026,
+    as_json: JsonOpt = False,
+) -> None:
+    """Operating characteristics of a design at true DLT rates (exact or Monte Carlo)."""
+    with user_errors():
+        if method not in ("exact", "mc"):
+            raise DesignInputError("method", method, "exact or mc")
+        request = (
+            _request_from_study(study, design, option)
+            if study
+            else _request(design, labels, start, target, cohort_size, max_cohorts, option, true_tox)
+        )
+        request = _with_cli_overrides(request, labels, start, target, cohort_size, max_cohorts)
+        tox = parse_probabilities(true_tox, "true_tox")
+        if len(tox) != len(request.labels):
+            raise DesignInputError(
+                "true_tox", true_tox, f"{len(request.labels)} probabilities, one per dose"
+            )
+        kind: Literal["exact", "mc"] = "mc" if method == "mc" else "exact"
+        oc = compute_oc(build_design(request), tox, method=kind, trials=trials, seed=seed)
+    if as_json:
+        typer.echo(json.dumps(_oc_json(request, tox, oc), indent=2))
+        return
+    Console().print(_oc_table(request, tox, oc))
+
+
+@design_app.command("table")
+def table_command(
+    design: DesignOpt,
+    target: Annotated[float, typer.Option("--target", help="Target DLT rate.")],
+    cohort_size: CohortOpt = 3,
+    max_n: Annotated[int, typer.Option("--max-n", help="Largest n in the table.")] = 36,
+    option: OptionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The protocol-ready decision table n x y -> E / S / D / DU of an interval design."""
+    with user_errors():
+        if design not in TABLE_DESIGNS:
+            raise DesignInputError("design", design, "one of " + ", ".join(TABLE_DESIGNS))
+        request = DesignRequest(
+            design, (1,), target=target, cohort_size=cohort_size, options=_typed(design, option)
+        )
+        table = decision_table_of(request, max_n)
+    payload: dict[str, Any] = {"table": table.to_mapping()}
+    if design == "boin":
+        lambda_e, lambda_d = boin_boundaries(
+            target, _opt(request.options, "p_saf"), _opt(request.options, "p_tox")
+        )
+        payload |= {"lambda_e": lambda_e, "lambda_d": lambda_d}
+    if as_json:
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    Console().print(_table_view(design, target, table.to_mapping(), cohort_size))
+
+
+@design_app.command("next")
+def next_command(
+    design: DesignOpt,
+    labels: Annotated[str, typer.Option("--labels", help="Dose labels, lowest first.")],
+    outcomes: Annotated[
+        str | None, typer.Option("--outcomes", help='Cohorts so far, e.g. "1NNN 2NTN".')
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="subjects.json: [{level, dlt, followup_days}].")
+    ] = None,
+    start: StartOpt = None,
+    target: TargetOpt = DEFAULT_TARGET,
+    cohort_size: CohortOpt = 3,
+    max_cohorts: MaxCohortsOpt = DEFAULT_MAX_COHORTS,
+    option: OptionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The next dose decision after the outcomes so far, with its rule and reason."""
+    with user_errors():
+        request = _request(design, labels, start, target, cohort_size, max_cohorts, option, None)
+        history = _history(outcomes, data)
+        decision = build_design(request).decide(history)
+    if as_json:
+        typer.echo(json.dumps(_decision_json(decision), indent=2))
+        return
+    Console().print(_decision_view(decision))
+
+
+def _request(
+    design: str | None,
+    labels: str | None,
+    start: str | None,
+    target: float,
+    cohort_size: int,
+    max_cohorts: int,
+    option: list[str] | None,
+    true_tox: str | None,
+) -> DesignRequest:
+    if design is None:
+        raise DesignInputError("design", None, "--design NAME or --study study.yaml")
+    if labels is None:
+        count = len(true_tox.split(",")) if true_tox else 0
+        if count == 0:
+            raise DesignInputError("labels", None, "--labels, e.g. -1,1,2")
+        ladder: tuple[Label, ...] = tuple(range(1, count + 1))
+    else:
+        ladder = parse_labels(labels)
+    return DesignRequest(
+        design=design,
+        labels=ladder,
+        start=_start_label(start, ladder),
+        target=target,
+        cohort_size=cohort_size,
+        max_cohorts=max_cohorts,
+        options=_typed(design, option),
+    )
+
+
+def _request_from_study(path: Path, design: str | None, option: list[str] | None) -> DesignRequest:
+    study = load_study(path)
+    name = design or (study.design.name or "").lower()
+    if name not in DESIGN_NAMES:
+        raise DesignInputError("design", study.design.name, "a design the study names, or --design")
+    if not study.dose_levels:
+        raise TrialdeskError(f"{path}: the study states no dose levels to run a design on")
+    levels = sorted(study.dose_levels, key=lambda level: level.order)
+    known = OPTION_TYPES[name]
+    options: dict[str, OptionValue] = {
+        item.name: item.value for item in study.design.options if item.name in known
+    }
+    options |= _typed(name, option)
+    return DesignRequest(
+        design=name,
+        labels=tuple(level.label for level in levels),
+        start=study.start_dose_level,
+        cohort_size=study.design.cohort_size or 3,
+        options=options,
+    )
+
+
+def _with_cli_overrides(
+    request: DesignRequest,
+    labels: str | None,
+    start: str | None,
+    target: float,
+    cohort_size: int,
+    max_cohorts: int,
+) -> DesignRequest:
+    ladder = parse_labels(labels) if labels else request.labels
+    return DesignRequest(
+        design=request.design,
+        labels=ladder,
+        start=_start_label(start, ladder) if start else request.start,
+        target=target,
+        cohort_size=cohort_size if cohort_size != 3 else request.cohort_size,
+        max_cohorts=max_cohorts,
+        options=request.options,
+    )
+
+
+def _start_label(start: str | None, ladder: tuple[object, ...]) -> Any:  # noqa: ANN401
+    if start is None:
+        return None
+    label = parse_labels(start)[0]
+    if label not in ladder:
+        raise DesignInputError("start", start, "one of the labels " + ", ".join(map(str, ladder)))
+    return label
+
+
+def _typed(design: str, option: list[str] | None) -> dict[str, OptionValue]:
+    known = OPTION_TYPES.get(design)
+    if known is None:
+        raise DesignInputError("design", design, "one of " + ", ".join(DESIGN_NAMES))
+    typed: dict[str, OptionValue] = {}
+    for name, text in parse_options(option or []).items():
+        if name not in known:
+            raise DesignInputError("option", name, f"an option of {design}: " + ", ".join(known))
+        typed[name] = parse_option_value(name, text, known[name])
+    return typed
+
+
+def _opt(options: Mapping[str, OptionValue], name: str) -> float | None:
+    value = options.get(name)
+    return None if value is None else float(value)
+
+
+def _history(outcomes: str | None, data: Path | None) -> tuple[SubjectOutcome, ...]:
+    if outcomes is not None and data is not None:
+        raise DesignInputError("outcomes", outcomes, "either --outcomes or --data, not both")
+    if data is None:
+        return parse_outcomes(outcomes or "")
+    try:
+        rows = json.loads(data.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise TrialdeskError(f"{data}: not a readable JSON list of subjects: {exc}") from exc
+    if not isinstance(rows, list):
+        raise DesignInputError("data", type(rows).__name__, "a JSON list of subjects")
+    return tuple(_subject(row, index) for index, row in enumerate(rows))
+
+
+def _subject(row: object, index: int) -> SubjectOutcome:
+    if not isinstance(row, dict) or not isinstance(row.get("dlt"), bool) or "level" not in row:
+        raise DesignInputError(f"data[{index}]", row, '{"level": label, "dlt": true|false}')
+    followup = row.get("followup_days")
+    if followup is not None and (not isinstance(followup, int | float) or followup < 0):
+        raise DesignInputError(f"data[{index}].followup_days", followup, "a number >= 0 or null")
+    return SubjectOutcome(row["level"], row["dlt"], None if followup is None else float(followup))
+
+
+def _decision_json(decision: Decision) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "next_level": decision.next_level,
+        "stop": decision.stop,
+        "mtd": decision.mtd,
+        "rule": decision.rule,
+        "reason": decision.reason,
+        "counts": {str(label): {"n": c.n, "y": c.y} for label, c in decision.counts},
+    }
+    if decision.fit is not None:
+        fit = decision.fit
+        payload |= {
+            "estimate": fit.estimate,
+            "post_var": fit.post_var,
+            "p_tox": list(fit.p_tox),
+            "p_tox_lower": list(fit.p_tox_lower),
+            "p_tox_upper": list(fit.p_tox_upper),
+        }
+    return payload
+
+
+def _oc_json(
+    request: DesignRequest, tox: tuple[float, ...], oc: OperatingCharacteristics[float]
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "design": request.design,
+        "labels": list(request.labels),
+        "true_tox": list(tox),
+        "method": oc.method,
+        "p_select": [float(p) for p in oc.p_select],
+        "p_no_mtd": float(oc.p_no_mtd),
+        "expected_n": float(oc.expected_n),
+        "expected_n_per_dose": [float(x) for x in oc.expected_n_per_dose],
+        "expected_dlt": float(oc.expected_dlt),
+        "expected_dlt_per_dose": [float(x) for x in oc.expected_dlt_per_dose],
+        "n_distribution": {str(n): float(p) for n, p in oc.n_distribution.items()},
+    }
+    if oc.n_terminal_paths is not None:
+        payload["n_terminal_paths"] = oc.n_terminal_paths
+    if oc.se is not None:
+        payload["se"] = dict(oc.se)
+    return payload
+
+
+def _oc_table(
+    request: DesignRequest, tox: tuple[float, ...], oc: OperatingCharacteristics[float]
+) -> Table:
+    title = f"{request.design}: operating characteristics ({oc.method})"
+    table = Table(title=title, title_justify="left")
+    for column in ("level", "true DLT rate", "P(select)", "E[N]", "E[DLT]"):
+        table.add_column(column, justify="right")
+    for label, p, select, n, dlt in zip(
+        request.labels,
+        tox,
+        oc.p_select,
+        oc.expected_n_per_dose,
+        oc.expected_dlt_per_dose,
+        strict=True,
+    ):
+        table.add_row(
+            str(label), f"{p:.3f}", f"{float(select):.4f}", f"{float(n):.2f}", f"{float(dlt):.2f}"
+        )
+    table.add_row("none", "", f"{float(oc.p_no_mtd):.4f}", "", "")
+    table.add_row("total", "", "1", f"{float(oc.expected_n):.2f}", f"{float(oc.expected_dlt):.2f}")
+    if oc.n_terminal_paths is not None:
+        table.caption = f"{oc.n_terminal_paths} terminal paths"
+    return table
+
+
+def _table_view(
+    design: str, target: float, rows: Mapping[str, Mapping[str, str]], size: int
+) -> Table:
+    table = Table(title=f"{design} decision table, target {target:g}", title_justify="left")
+    table.add_column("n", justify="right")
+    table.add_column("E if DLTs <=", justify="right")
+    table.add_column("D if DLTs >=", justify="right")
+    table.add_column("DU if DLTs >=", justify="right")
+    for n, row in rows.items():
+        if int(n) % size:
+            continue
+        table.add_row(n, _first(row, "E", last=True), _first(row, "D"), _first(row, "DU"))
+    return table
+
+
+def _first(row: Mapping[str, str], code: str, *, last: bool = False) -> str:
+    hits = [int(y) for y, action in row.items() if action == code]
+    if not hits:
+        return "-"
+    return str(max(hits) if last else min(hits))
+
+
+def _decision_view(decision: Decision) -> Table:
+    table = Table(show_header=False, title=f"Decision: {decision.rule}", title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("next level", "stop" if decision.stop else str(decision.next_level))
+    table.add_row("MTD", "-" if decision.mtd is None else str(decision.mtd))
+    table.add_row("reason", decision.reason)
+    table.add_row("counts", ", ".join(f"{label}: {c}" for label, c in decision.counts))
+    return table

@@ -1,0 +1,240 @@
+"""Build a configured design from its name and options, as the command line and a study name them.
+
+One place knows every design's option names, their types and defaults, so the
+command line, ``study.yaml`` and the API configure designs the same way. The
+option names follow the R packages the field uses (BOIN's ``boundMTD``,
+``n_earlystop``...); an unknown option or a value of the wrong type is refused
+by name, never ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, cast
+
+import numpy as np
+
+from trialdesk.design.boin import Boin
+from trialdesk.design.decision import Design
+from trialdesk.design.decision_table import DecisionTable, TableDesign
+from trialdesk.design.exact_table import exact_oc_table
+from trialdesk.design.exact_three_plus_three import exact_oc as exact_oc_three_plus_three
+from trialdesk.design.history import DoseLadder, Label
+from trialdesk.design.interval_tables import i3plus3_table, keyboard_table, mtpi2_table
+from trialdesk.design.isotonic import IsotonicSelector
+from trialdesk.design.oc import OperatingCharacteristics
+from trialdesk.design.simulate_table import draw_tolerances, simulate_table
+from trialdesk.design.three_plus_three import ThreePlusThree
+from trialdesk.errors import DesignInputError
+
+__all__ = [
+    "DESIGN_NAMES",
+    "OPTION_TYPES",
+    "TABLE_DESIGNS",
+    "DesignRequest",
+    "build_design",
+    "compute_oc",
+    "decision_table_of",
+]
+
+OptionValue = bool | int | float | str
+
+TABLE_DESIGNS = ("boin", "keyboard", "mtpi2", "i3+3")
+DESIGN_NAMES = ("3+3", *TABLE_DESIGNS)
+
+OPTION_TYPES: Mapping[str, Mapping[str, type[OptionValue]]] = {
+    "3+3": {"deescalate": bool, "lower_zero_of_three": str, "expand_top": bool},
+    "boin": {
+        "p_saf": float,
+        "p_tox": float,
+        "n_earlystop": int,
+        "extrasafe": bool,
+        "offset": float,
+        "cutoff_eli": float,
+        "boundMTD": bool,
+        "titration": bool,
+    },
+    "keyboard": {"margin_left": float, "margin_right": float},
+    "mtpi2": {"eps1": float, "eps2": float},
+    "i3+3": {"eps1": float, "eps2": float},
+}
+
+DEFAULT_TARGET = 0.30
+DEFAULT_MAX_COHORTS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class DesignRequest:
+    """Everything needed to configure one design; options already typed."""
+
+    design: str
+    labels: tuple[Label, ...]
+    start: Label | None = None
+    target: float = DEFAULT_TARGET
+    cohort_size: int = 3
+    max_cohorts: int = DEFAULT_MAX_COHORTS
+    options: Mapping[str, OptionValue] = field(default_factory=dict)
+
+
+def build_design(request: DesignRequest) -> Design:
+    """The configured design of ``request``; an unknown design or option is refused by name."""
+    _check_options(request)
+    ladder = DoseLadder(request.labels)
+    if request.design == "3+3":
+        return _three_plus_three(request, ladder)
+    if request.design == "boin":
+        return _boin(request, ladder)
+    return _table_design(request, ladder)
+
+
+def decision_table_of(request: DesignRequest, max_n: int) -> DecisionTable:
+    """The decision table of an interval design, for n = 1..max_n."""
+    _check_options(request)
+    if request.design == "boin":
+        options = request.options
+        return Boin(
+            target=request.target,
+            ladder=DoseLadder((1,)),
+            max_cohorts=max(1, -(-max_n // request.cohort_size)),
+            cohort_size=request.cohort_size,
+            p_saf=_float(options, "p_saf"),
+            p_tox=_float(options, "p_tox"),
+            cutoff_eli=_float_or(options, "cutoff_eli", 0.95),
+        ).table
+    if request.design not in TABLE_DESIGNS:
+        raise DesignInputError("design", request.design, "one of " + ", ".join(TABLE_DESIGNS))
+    return _interval_table(request, max_n)
+
+
+def compute_oc(
+    design: Design,
+    true_tox: tuple[float, ...],
+    *,
+    method: Literal["exact", "mc"] = "exact",
+    trials: int = 10_000,
+    seed: int = 2026,
+) -> OperatingCharacteristics[float]:
+    """Operating characteristics by exact enumeration or seeded Monte Carlo."""
+    if isinstance(design, ThreePlusThree):
+        if method != "exact":
+            raise DesignInputError("method", method, "exact for 3+3 (Monte Carlo is not built yet)")
+        oc = exact_oc_three_plus_three(design, true_tox)
+        return OperatingCharacteristics(
+            labels=oc.labels,
+            p_select=oc.p_select,
+            p_no_mtd=oc.p_no_mtd,
+            expected_n=oc.expected_n,
+            expected_n_per_dose=oc.expected_n_per_dose,
+            expected_dlt=oc.expected_dlt,
+            expected_dlt_per_dose=oc.expected_dlt_per_dose,
+            n_distribution=oc.n_distribution,
+            n_terminal_paths=oc.n_terminal_paths,
+        )
+    table = design.table_design if isinstance(design, Boin) else design
+    if not isinstance(table, TableDesign) or not isinstance(design, Boin | TableDesign):
+        raise DesignInputError("design", design.name, "3+3 or a table design for now")
+    if method == "exact":
+        return exact_oc_table(design, table, true_tox)
+    rng = np.random.default_rng(seed)
+    return simulate_table(design, table, true_tox, draw_tolerances(rng, trials, table.max_subjects))
+
+
+def _check_options(request: DesignRequest) -> None:
+    known = OPTION_TYPES.get(request.design)
+    if known is None:
+        raise DesignInputError("design", request.design, "one of " + ", ".join(DESIGN_NAMES))
+    for name, value in request.options.items():
+        kind = known.get(name)
+        if kind is None:
+            allowed = ", ".join(known) or "none"
+            raise DesignInputError("option", name, f"an option of {request.design}: {allowed}")
+        if not _matches(value, kind):
+            raise DesignInputError(name, value, f"a value of type {kind.__name__}")
+    if not 0 < request.target < 1:
+        raise DesignInputError("target", request.target, "a probability strictly between 0 and 1")
+
+
+def _three_plus_three(request: DesignRequest, ladder: DoseLadder) -> ThreePlusThree:
+    options = request.options
+    if request.cohort_size != 3:
+        raise DesignInputError("cohort_size", request.cohort_size, "3 for the 3+3 design")
+    lower = str(options.get("lower_zero_of_three", "expand"))
+    if lower not in ("expand", "stop"):
+        raise DesignInputError("lower_zero_of_three", lower, "expand or stop")
+    return ThreePlusThree(
+        ladder,
+        request.start,
+        deescalate=bool(options.get("deescalate", True)),
+        lower_zero_of_three=cast("Literal['expand', 'stop']", lower),
+        expand_top=bool(options.get("expand_top", False)),
+    )
+
+
+def _boin(request: DesignRequest, ladder: DoseLadder) -> Boin:
+    options = request.options
+    return Boin(
+        target=request.target,
+        ladder=ladder,
+        max_cohorts=request.max_cohorts,
+        cohort_size=request.cohort_size,
+        start_level=request.start,
+        p_saf=_float(options, "p_saf"),
+        p_tox=_float(options, "p_tox"),
+        n_earlystop=int(options.get("n_earlystop", 100)),
+        extrasafe=bool(options.get("extrasafe", False)),
+        offset=_float_or(options, "offset", 0.05),
+        cutoff_eli=_float_or(options, "cutoff_eli", 0.95),
+        bound_mtd=bool(options.get("boundMTD", False)),
+        titration=bool(options.get("titration", False)),
+    )
+
+
+def _table_design(request: DesignRequest, ladder: DoseLadder) -> TableDesign:
+    table = _interval_table(request, request.max_cohorts * request.cohort_size)
+    return TableDesign(
+        ladder,
+        table,
+        IsotonicSelector(request.target),
+        request.max_cohorts,
+        request.cohort_size,
+        request.start,
+        request.design,
+    )
+
+
+def _interval_table(request: DesignRequest, max_n: int) -> DecisionTable:
+    options = request.options
+    if request.design == "keyboard":
+        return keyboard_table(
+            request.target,
+            max_n,
+            margin_left=_float_or(options, "margin_left", 0.05),
+            margin_right=_float_or(options, "margin_right", 0.05),
+        )
+    builder = mtpi2_table if request.design == "mtpi2" else i3plus3_table
+    return builder(
+        request.target,
+        max_n,
+        eps1=_float_or(options, "eps1", 0.05),
+        eps2=_float_or(options, "eps2", 0.05),
+    )
+
+
+def _float(options: Mapping[str, OptionValue], name: str) -> float | None:
+    value = options.get(name)
+    return None if value is None else float(value)
+
+
+def _float_or(options: Mapping[str, OptionValue], name: str, default: float) -> float:
+    """The option's value, or the package default when it is not given (never when 0)."""
+    value = _float(options, name)
+    return default if value is None else value
+
+
+def _matches(value: OptionValue, kind: type[OptionValue]) -> bool:
+    if isinstance(value, bool):
+        return kind is bool
+    if kind is float:
+        return isinstance(value, int | float)
+    return isinstance(value, kind)

@@ -1,0 +1,397 @@
+"""The 3+3 design: cohorts of three, escalate on 0/3, expand on 1/3, stop on two DLTs.
+
+The rule-based design of Storer (1989, Biometrics 45:925, design "A+B" with A = B = 3)
+in the variants Korn et al. (1994, Stat Med 13:1799) compare, with the choices the
+protocol text leaves open made explicit options:
+
+- ``deescalate`` (default True): a dose with two or more DLTs (of 3 or of 6) is too
+  toxic. True: move to the next lower dose; if it already has 6 subjects it is the
+  MTD, if it has 3 (0/3) or none (below the start) treat 3 more there and decide
+  again by the same rules, which may cascade down; too toxic at the lowest dose stops
+  with no MTD. False (escalation-only, Storer's design): stop at once with the next
+  lower dose as the MTD whatever its sample size; an untested next lower dose (the
+  start was too toxic) is never declared: no MTD.
+- ``lower_zero_of_three`` (default ``"expand"``): a dose with only 0/3 below a dose
+  known too toxic gets 3 more subjects before it is declared (``"expand"``), or is
+  declared with 3 (``"stop"``). Only de-escalation can create this situation.
+- ``expand_top`` (default False): a top dose with 0/3 gets 3 more subjects before it is
+  declared the MTD (escalating past the top dose otherwise declares it at once).
+
+A dose is never re-escalated to once known too toxic; a dose with at most 1/6 below a
+too-toxic dose is the MTD.
+
+Decisions are a pure function of the history: the counts per dose and the dose the
+last subject received (the current dose). The history is replayed cohort by cohort
+(every cohort has 3 subjects, only the last may be incomplete) and refused with a
+:class:`~trialdesk.errors.DesignInputError` naming ``history`` when no 3+3 trial of
+this configuration could have produced it: a cohort at a dose the rules did not
+choose (4 subjects at a dose, a skipped dose, treatment above a too-toxic dose, a
+subject after the trial stopped), an unknown level, or a subject still inside the DLT
+window without a DLT (the 3+3 decides on completed windows only).
+
+Rule ids (``Decision.rule``), stable across versions:
+
+============================================  =================================================
+``3+3.start``                                 empty history: first cohort at the start level
+``3+3.complete_cohort``                       1 or 2 subjects in the latest cohort: complete it
+``3+3.escalate_after_0_of_3``                 0/3: escalate one level
+``3+3.expand_after_1_of_3``                   1/3: 3 more at the same level
+``3+3.escalate_after_1_of_6``                 at most 1/6: escalate one level
+``3+3.expand_top``                            0/3 at the top level with ``expand_top``: 3 more
+``3+3.top_dose_mtd``                          escalation past the top level: top level is MTD
+``3+3.too_toxic_deescalate``                  too toxic; next lower level has 0/3 (expand) or
+                                              no subject: treat 3 there
+``3+3.too_toxic_mtd_below``                   too toxic; next lower level has 6 subjects (or
+                                              0/3 with ``lower_zero_of_three="stop"``): MTD
+``3+3.too_toxic_stop_lowest``                 too toxic at the lowest level: stop, no MTD
+``3+3.too_toxic_no_deescalation``             too toxic, escalation-only: MTD = next lower
+``3+3.too_toxic_no_deescalation_untested``    too toxic, escalation-only, next lower level
+                                              never treated: stop, no MTD
+``3+3.expand_below_too_toxic``                0/3 below a too-toxic level: 3 more
+``3+3.mtd_below_too_toxic``                   at most 1/6 (or 0/3 with ``"stop"``) below a
+                                              too-toxic level: MTD
+============================================  =================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+from trialdesk.design.decision import Decision
+from trialdesk.design.history import DoseCounts, DoseLadder, Label, SubjectOutcome
+from trialdesk.errors import DesignInputError
+
+__all__ = ["THREE_PLUS_THREE_RULES", "LowerZeroOfThree", "ThreePlusThree"]
+
+LowerZeroOfThree = Literal["expand", "stop"]
+
+_COHORT = 3
+_TOO_TOXIC = 2  # DLTs at a dose (of 3 or of 6) that make it too toxic
+
+# Rule id -> reason template. Fields: cur (current level), cur_counts, nxt, nxt_plan,
+# mtd, mtd_counts, above, above_counts, below, done, missing.
+_REASONS: dict[str, str] = {
+    "3+3.start": "No subject treated yet: treat the first cohort of 3 at the start level {nxt}.",
+    "3+3.complete_cohort": (
+        "The latest cohort at level {cur} has {done} of 3 subjects ({cur_counts} DLTs at "
+        "level {cur} so far): treat {missing} more at level {cur} before deciding."
+    ),
+    "3+3.escalate_after_0_of_3": "{cur_counts} DLTs at level {cur}: escalate to level {nxt}.",
+    "3+3.expand_after_1_of_3": "{cur_counts} DLTs at level {cur}: treat 3 more at level {cur}.",
+    "3+3.escalate_after_1_of_6": "{cur_counts} DLTs at level {cur}: escalate to level {nxt}.",
+    "3+3.expand_top": (
+        "{cur_counts} DLTs at level {cur}, the highest level: treat 3 more there before "
+        "declaring it the MTD (expand_top)."
+    ),
+    "3+3.top_dose_mtd": (
+        "{cur_counts} DLTs at level {cur}, the highest level: no higher level to escalate "
+        "to; stop, MTD = level {mtd}."
+    ),
+    "3+3.too_toxic_deescalate": (
+        "{cur_counts} DLTs at level {cur}: too toxic; de-escalate to level {nxt}, {nxt_plan}."
+    ),
+    "3+3.too_toxic_mtd_below": (
+        "{cur_counts} DLTs at level {cur}: too toxic; level {mtd} below has {mtd_counts}: "
+        "stop, MTD = level {mtd}."
+    ),
+    "3+3.too_toxic_stop_lowest": (
+        "{cur_counts} DLTs at level {cur}, the lowest level: too toxic; stop with no MTD."
+    ),
+    "3+3.too_toxic_no_deescalation": (
+        "{cur_counts} DLTs at level {cur}: too toxic; escalation-only design (no "
+        "de-escalation): stop, MTD = level {mtd} below, which has {mtd_counts}."
+    ),
+    "3+3.too_toxic_no_deescalation_untested": (
+        "{cur_counts} DLTs at level {cur}: too toxic; escalation-only design (no "
+        "de-escalation) and level {below} below was never treated: stop with no MTD."
+    ),
+    "3+3.expand_below_too_toxic": (
+        "{cur_counts} DLTs at level {cur} and level {above} above is too toxic "
+        "({above_counts}): treat 3 more at level {cur} before declaring it the MTD."
+    ),
+    "3+3.mtd_below_too_toxic": (
+        "{cur_counts} DLTs at level {cur} and level {above} above is too toxic "
+        "({above_counts}): stop, MTD = level {cur}."
+    ),
+}
+
+# Shared instances (DoseCounts is immutable): dressing a decision builds no new ones.
+_COUNTS = {(n, y): DoseCounts(n, y) for n in range(2 * _COHORT + 1) for y in range(n + 1)}
+
+THREE_PLUS_THREE_RULES: tuple[str, ...] = tuple(_REASONS)
+"""Every rule id :class:`ThreePlusThree` can return, in the order the docstring lists them."""
+
+
+class _Step(NamedTuple):
+    """A decision before it is dressed for reading: positions, not labels."""
+
+    rule: str
+    next_index: int | None
+    mtd_index: int | None
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class ThreePlusThree:
+    """The 3+3 design on a dose ladder; see the module docstring for the rules and options.
+
+    ``start`` defaults to the lowest level. The options are keyword-only, so a call
+    reads as the protocol does: ``ThreePlusThree(ladder, 1, expand_top=True)``. The
+    initialiser is written out (and validates) because that default depends on the
+    ladder, while ``start`` itself is always a label, as :class:`~trialdesk.design.decision.Design`
+    requires.
+    """
+
+    ladder: DoseLadder
+    start: Label
+    deescalate: bool
+    lower_zero_of_three: LowerZeroOfThree
+    expand_top: bool
+
+    def __init__(
+        self,
+        ladder: DoseLadder,
+        start: Label | None = None,
+        *,
+        deescalate: bool = True,
+        lower_zero_of_three: LowerZeroOfThree = "expand",
+        expand_top: bool = False,
+    ) -> None:
+        if not isinstance(ladder, DoseLadder):
+            raise DesignInputError("ladder", ladder, "a DoseLadder")
+        chosen = ladder.lowest if start is None else start
+        if isinstance(chosen, bool) or chosen not in ladder.labels:
+            allowed = ", ".join(str(label) for label in ladder.labels)
+            raise DesignInputError("start", start, f"one of the levels {allowed}")
+        for argument, value in (("deescalate", deescalate), ("expand_top", expand_top)):
+            if not isinstance(value, bool):
+                raise DesignInputError(argument, value, "True or False")
+        if lower_zero_of_three not in ("expand", "stop"):
+            raise DesignInputError("lower_zero_of_three", lower_zero_of_three, "'expand' or 'stop'")
+        fields: dict[str, object] = {
+            "ladder": ladder,
+            "start": chosen,
+            "deescalate": deescalate,
+            "lower_zero_of_three": lower_zero_of_three,
+            "expand_top": expand_top,
+        }
+        for name, field_value in fields.items():
+            object.__setattr__(self, name, field_value)
+
+    @property
+    def name(self) -> str:
+        """``3+3``."""
+        return "3+3"
+
+    @property
+    def cohort_size(self) -> int:
+        """Three subjects per cohort."""
+        return _COHORT
+
+    def decide(self, history: Sequence[SubjectOutcome]) -> Decision:
+        """The decision after ``history``, replayed cohort by cohort to check it could happen.
+
+        Raises:
+            DesignInputError: naming ``history``, when no trial of this design could
+                have produced it (the message says which subject broke which rule).
+        """
+        labels = self.ladder.labels
+        n = [0] * len(labels)
+        y = [0] * len(labels)
+        step = _Step("3+3.start", self.ladder.index(self.start), None)
+        current: int | None = None
+        for first in range(0, len(history), _COHORT):
+            if step.next_index is None:
+                raise self._refusal(history, first, step, (n, y))
+            current = step.next_index
+            level = labels[current]
+            cohort = history[first : first + _COHORT]
+            for subject in cohort:
+                if subject.level != level or _pending(subject):
+                    raise self._refusal(history, first, step, (n, y))
+                y[current] += subject.dlt
+            n[current] += len(cohort)
+            step = self._rule(n, y, current)
+        return self._dress(step, n, y, current)
+
+    # --- the rules, on positions ------------------------------------------------------------
+
+    def _rule(self, n: list[int], y: list[int], current: int) -> _Step:
+        """The rule that fires after a cohort (complete or not) at ``current``."""
+        if n[current] % _COHORT:
+            return _Step("3+3.complete_cohort", current, None)
+        if y[current] >= _TOO_TOXIC:
+            return self._too_toxic(n, current)
+        if n[current] == _COHORT and y[current] == 1:
+            return _Step("3+3.expand_after_1_of_3", current, None)
+        if current + 1 < len(n) and y[current + 1] >= _TOO_TOXIC:
+            return self._below_too_toxic(n, current)
+        if current + 1 == len(n):
+            return self._past_top(n, current)
+        rule = "3+3.escalate_after_0_of_3" if n[current] == _COHORT else "3+3.escalate_after_1_of_6"
+        return _Step(rule, current + 1, None)
+
+    def _past_top(self, n: list[int], current: int) -> _Step:
+        """At most one DLT at the top dose: nothing higher to escalate to."""
+        if n[current] == _COHORT and self.expand_top:
+            return _Step("3+3.expand_top", current, None)
+        return _Step("3+3.top_dose_mtd", None, current)
+
+    def _below_too_toxic(self, n: list[int], current: int) -> _Step:
+        """At most one DLT at ``current``, whose next higher dose is too toxic."""
+        if n[current] == _COHORT and self.lower_zero_of_three == "expand":
+            return _Step("3+3.expand_below_too_toxic", current, None)
+        return _Step("3+3.mtd_below_too_toxic", None, current)
+
+    def _too_toxic(self, n: list[int], current: int) -> _Step:
+        """Two or more DLTs at ``current``: de-escalate, or stop with the dose below or none."""
+        if current == 0:
+            return _Step("3+3.too_toxic_stop_lowest", None, None)
+        below = current - 1
+        if not self.deescalate:
+            if n[below] == 0:
+                return _Step("3+3.too_toxic_no_deescalation_untested", None, None)
+            return _Step("3+3.too_toxic_no_deescalation", None, below)
+        if n[below] == 0 or (n[below] == _COHORT and self.lower_zero_of_three == "expand"):
+            return _Step("3+3.too_toxic_deescalate", below, None)
+        return _Step("3+3.too_toxic_mtd_below", None, below)
+
+    # --- reading the history ----------------------------------------------------------------
+
+    def _refusal(
+        self,
+        history: Sequence[SubjectOutcome],
+        first: int,
+        step: _Step,
+        counts: tuple[list[int], list[int]],
+    ) -> DesignInputError:
+        """The error for the cohort starting at subject ``first`` (0-based): who broke what."""
+        labels = self.ladder.labels
+        planned = None if step.next_index is None else labels[step.next_index]
+        number = next(
+            (
+                index
+                for index in range(first, min(first + _COHORT, len(history)))
+                if history[index].level != planned or _pending(history[index])
+            ),
+            first,
+        )
+        subject = history[number]
+        if subject.level not in labels:
+            allowed = ", ".join(str(label) for label in labels)
+            why = f"levels {allowed} only, but subject {number + 1} is at level {subject.level!r}"
+        elif subject.level == planned:
+            why = (
+                f"completed DLT windows: subject {number + 1} is still in follow-up "
+                f"({subject.followup_days} days, no DLT); the 3+3 decides on whole cohorts"
+            )
+        else:
+            state = (*counts, labels.index(subject.level))
+            why = self._impossible(history, number, step, state)
+        return DesignInputError("history", _notation(history), why)
+
+    def _impossible(
+        self,
+        history: Sequence[SubjectOutcome],
+        number: int,
+        step: _Step,
+        state: tuple[list[int], list[int], int],
+    ) -> str:
+        """Why subject ``number`` (0-based) could not be treated where it was."""
+        first = number - number % _COHORT
+        prefix = _notation(history[:first])
+        done = f"after {prefix!r}" if prefix else "with no subject treated"
+        if step.next_index is None:
+            rule = f"the trial stops ({step.rule})"
+        else:
+            level = self.ladder.labels[step.next_index]
+            cohort = f"subjects {first + 1}-{first + _COHORT}"
+            rule = f"the next cohort ({cohort}) is at level {level} ({step.rule})"
+        got = f"subject {number + 1} was treated at level {history[number].level}"
+        return f"a history a 3+3 trial could produce: {done} {rule}, but {got}{self._why(state)}"
+
+    def _why(self, state: tuple[list[int], list[int], int]) -> str:
+        """The 3+3 principle the misplaced subject breaks, when one names it."""
+        n, y, position = state
+        labels = self.ladder.labels
+        toxic = [index for index in range(position + 1) if y[index] >= _TOO_TOXIC]
+        if toxic:
+            where = "which is" if toxic[0] == position else f"above level {labels[toxic[0]]},"
+            return f", {where} known too toxic ({y[toxic[0]]}/{n[toxic[0]]})"
+        if n[position] >= 2 * _COHORT:
+            return f", which already has {n[position]} subjects (a 3+3 dose never has more than 6)"
+        treated = [index for index in range(len(n)) if n[index]]
+        if treated and position > max(treated) + 1:
+            return f", skipping level {labels[max(treated) + 1]}, never treated"
+        return ""
+
+    # --- dressing a step for reading --------------------------------------------------------
+
+    def _dress(self, step: _Step, n: list[int], y: list[int], current: int | None) -> Decision:
+        labels = self.ladder.labels
+        counts = tuple(
+            _COUNTS.get((n_i, y_i)) or DoseCounts(n_i, y_i) for n_i, y_i in zip(n, y, strict=True)
+        )
+        fields = _reason_fields(labels, counts, step, current)
+        return Decision(
+            next_level=None if step.next_index is None else labels[step.next_index],
+            stop=step.next_index is None,
+            mtd=None if step.mtd_index is None else labels[step.mtd_index],
+            rule=step.rule,
+            reason=_REASONS[step.rule].format(**fields),
+            counts=tuple(zip(labels, counts, strict=True)),
+        )
+
+
+def _reason_fields(
+    labels: tuple[Label, ...], counts: tuple[DoseCounts, ...], step: _Step, current: int | None
+) -> dict[str, object]:
+    """The values a reason template may name; absent neighbours read as '-'."""
+
+    def label(index: int | None) -> object:
+        return "-" if index is None or not 0 <= index < len(labels) else labels[index]
+
+    def count(index: int | None) -> object:
+        return "-" if index is None or not 0 <= index < len(labels) else counts[index]
+
+    cur = -1 if current is None else current
+    done = counts[cur].n % _COHORT if current is not None else 0
+    nxt = step.next_index
+    untested = nxt is not None and counts[nxt].n == 0
+    plan = "not yet treated: treat 3 there" if untested else f"which has {count(nxt)}: treat 3 more"
+    return {
+        "cur": label(current),
+        "cur_counts": count(current),
+        "nxt": label(nxt),
+        "nxt_plan": plan,
+        "mtd": label(step.mtd_index),
+        "mtd_counts": count(step.mtd_index),
+        "above": label(cur + 1),
+        "above_counts": count(cur + 1),
+        "below": label(cur - 1),
+        "done": done,
+        "missing": _COHORT - done,
+    }
+
+
+def _pending(subject: SubjectOutcome) -> bool:
+    """Still inside the DLT window with no DLT so far: the cohort cannot be decided on."""
+    return subject.followup_days is not None and not subject.dlt
+
+
+def _notation(history: Sequence[SubjectOutcome]) -> str:
+    """``history`` in the compact notation, one group per cohort of 3 (``"1NNN 1NTN"``).
+
+    Within a cohort a change of level starts a new group, so an impossible cohort
+    shows as it happened (``"1NN 2N"``); text labels go in brackets.
+    """
+    groups: list[str] = []
+    for number, subject in enumerate(history):
+        letter = "T" if subject.dlt else "N"
+        if number % _COHORT and subject.level == history[number - 1].level:
+            groups[-1] += letter
+        else:
+            name = subject.level if isinstance(subject.level, int) else f"[{subject.level}]"
+            groups.append(f"{name}{letter}")
+    return " ".join(groups)

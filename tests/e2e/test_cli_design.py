@@ -1,0 +1,165 @@
+"""``trialdesk design ...`` end to end: contract JSON keys, decisions, refusals."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from trialdesk.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+STUDY = REPO / "studies" / "NCT07329959" / "study.yaml"
+runner = CliRunner()
+
+OC_KEYS = {
+    "p_select",
+    "p_no_mtd",
+    "expected_n",
+    "expected_n_per_dose",
+    "expected_dlt",
+    "expected_dlt_per_dose",
+    "n_distribution",
+}
+
+
+def _json(*args: str) -> dict[str, object]:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_oc_exact_three_plus_three_has_the_contract_keys() -> None:
+    data = _json(
+        "design",
+        "oc",
+        "--design",
+        "3+3",
+        "--true-tox",
+        "0.05,0.15,0.30",
+        "--labels",
+        "-1,1,2",
+        "--start",
+        "1",
+    )
+    assert OC_KEYS | {"n_terminal_paths"} <= set(data)
+    p_select = data["p_select"]
+    assert isinstance(p_select, list)
+    assert math.isclose(sum(p_select) + float(str(data["p_no_mtd"])), 1.0, abs_tol=1e-12)
+
+
+def test_oc_from_the_study_uses_its_levels_start_and_options() -> None:
+    from_study = _json("design", "oc", "--study", str(STUDY), "--true-tox", "0.05,0.15,0.30")
+    by_hand = _json(
+        "design",
+        "oc",
+        "--design",
+        "3+3",
+        "--true-tox",
+        "0.05,0.15,0.30",
+        "--labels",
+        "-1,1,2",
+        "--start",
+        "1",
+    )
+    assert from_study["labels"] == [-1, 1, 2]
+    assert from_study["p_select"] == by_hand["p_select"]
+
+
+def test_oc_monte_carlo_reports_standard_errors() -> None:
+    data = _json(
+        "design",
+        "oc",
+        "--design",
+        "boin",
+        "--true-tox",
+        "0.05,0.15,0.30,0.45,0.60",
+        "--method",
+        "mc",
+        "--trials",
+        "2000",
+        "--seed",
+        "1",
+    )
+    assert OC_KEYS | {"se"} <= set(data)
+    assert data["method"] == "mc"
+
+
+def test_table_json_for_boin_has_the_boundaries() -> None:
+    data = _json("design", "table", "--design", "boin", "--target", "0.3", "--max-n", "12")
+    # BOIN 2.7.2 get.boundary(target = 0.3, ...): lambda_e = 0.2365, lambda_d = 0.3585
+    assert round(float(str(data["lambda_e"])), 4) == 0.2365
+    assert round(float(str(data["lambda_d"])), 4) == 0.3585
+    table = data["table"]
+    assert isinstance(table, dict)
+    assert table["3"] == {"0": "E", "1": "S", "2": "D", "3": "DU"}
+
+
+def test_next_names_the_rule_and_reason() -> None:
+    data = _json(
+        "design",
+        "next",
+        "--design",
+        "3+3",
+        "--labels",
+        "-1,1,2",
+        "--start",
+        "1",
+        "--outcomes",
+        "1NNT",
+    )
+    assert data["next_level"] == 1
+    assert data["stop"] is False
+    assert isinstance(data["rule"], str)
+    assert data["rule"].startswith("3+3.")
+    assert data["reason"]
+
+
+def test_next_reads_subjects_json(tmp_path: Path) -> None:
+    subjects = tmp_path / "subjects.json"
+    subjects.write_text(json.dumps([{"level": 1, "dlt": False, "followup_days": None}] * 3))
+    data = _json("design", "next", "--design", "boin", "--labels", "1,2,3", "--data", str(subjects))
+    assert data["next_level"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["oc", "--design", "3+3", "--true-tox", "0.1,1.2"], "argument `true_tox` got '1.2'"),
+        (
+            ["oc", "--design", "3+3", "--true-tox", "0.1,0.2", "--labels", "1,2,3"],
+            "argument `true_tox`",
+        ),
+        (["oc", "--design", "boin", "--true-tox", "0.1", "--target", "1.5"], "argument `target`"),
+        (["oc", "--design", "nope", "--true-tox", "0.1"], "argument `design` got 'nope'"),
+        (
+            ["oc", "--design", "3+3", "--true-tox", "0.1", "--option", "colour=red"],
+            "argument `option` got 'colour'",
+        ),
+        (
+            ["oc", "--design", "3+3", "--true-tox", "0.1", "--option", "deescalate=yes"],
+            "argument `deescalate` got 'yes'; expected true or false",
+        ),
+        (
+            ["next", "--design", "3+3", "--labels", "1,2", "--outcomes", "3NNN"],
+            "is at level 3",
+        ),
+        (
+            ["next", "--design", "3+3", "--labels", "1,2", "--outcomes", "1NNX"],
+            "argument `outcomes` got '1NNX'",
+        ),
+        (
+            ["oc", "--design", "3+3", "--true-tox", "0.1,0.2", "--start", "--json"],
+            "argument `labels`",
+        ),
+    ],
+)
+def test_bad_input_exits_2_naming_the_argument(args: list[str], expected: str) -> None:
+    result = runner.invoke(app, ["design", *args])
+    assert result.exit_code == 2
+    assert expected in result.output

@@ -1,0 +1,356 @@
+"""Exact operating characteristics of the 3+3: published formulas, path counts, a peer, by hand."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trialdesk.design import DoseLadder
+from trialdesk.design.exact_three_plus_three import ThreePlusThreeOC, exact_oc
+from trialdesk.design.three_plus_three import ThreePlusThree
+from trialdesk.errors import DesignInputError
+
+# --- strategies ---------------------------------------------------------------------------------
+
+SEED = DoseLadder((-1, 1, 2))
+F = Fraction
+
+# Small ladders keep the exact (Fraction) walk fast; labels are never indices.
+small_ladders = st.sampled_from(
+    [DoseLadder((1,)), DoseLadder((1, 2)), SEED, DoseLadder(("A", "B", "C", "D"))]
+)
+# Probabilities with small denominators, 0 and 1 included: exact, and edge cases are common.
+fractions = st.builds(Fraction, st.integers(0, 12), st.just(12)) | st.sampled_from(
+    [Fraction(0), Fraction(1), Fraction(1, 3), Fraction(1, 7)]
+)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[ThreePlusThree, list[Fraction]]:
+    """A 3+3 configuration and one true DLT probability per dose."""
+    ladder = draw(small_ladders)
+    design = ThreePlusThree(
+        ladder,
+        draw(st.sampled_from(ladder.labels)),
+        deescalate=draw(st.booleans()),
+        lower_zero_of_three=draw(st.sampled_from(["expand", "stop"])),
+        expand_top=draw(st.booleans()),
+    )
+    return design, draw(st.lists(fractions, min_size=len(ladder), max_size=len(ladder)))
+
+
+def ladder_of(doses: int) -> DoseLadder:
+    return DoseLadder(tuple(range(1, doses + 1)))
+
+
+# --- Storer (1989) ------------------------------------------------------------------------------
+
+
+# Storer BE. Design and analysis of phase I clinical trials. Biometrics 1989;45:925-937:
+# the 3+3 escalates past a dose with DLT probability p with probability
+# (1-p)^3 + 3p(1-p)^5 (0/3, or 1/3 then 0/3). With a safe second dose (p = 0) and no
+# expansion at the top, reaching dose 2 means selecting it, with exactly 3 subjects there.
+@pytest.mark.parametrize(
+    "p", [Fraction(0), Fraction(1, 10), Fraction(1, 6), Fraction(1, 3), Fraction(1, 2), Fraction(1)]
+)
+@pytest.mark.parametrize(
+    "design", [ThreePlusThree(ladder_of(2)), ThreePlusThree(ladder_of(2), deescalate=False)]
+)
+def test_storer_probability_of_escalating_past_a_dose(p: Fraction, design: ThreePlusThree) -> None:
+    oc = exact_oc(design, [p, Fraction(0)])
+    storer = (1 - p) ** 3 + 3 * p * (1 - p) ** 5
+    assert oc.p_select[1] == storer
+    assert oc.expected_n_per_dose[1] == 3 * storer
+
+
+# --- path counts: precautionary -----------------------------------------------------------------
+
+# Norris DC, R package precautionary (exec/prolog/three3.pl, `n_trials(1..8, XY)`; the
+# `exact()` help page cites the 442 paths of 4 doses): 10, 46, 154, 442, 1162, 2890 paths
+# for 1-6 doses, each cohort's outcome being its number of DLTs. Its enumeration requires
+# 6 subjects at any declared MTD: de-escalation that expands a 0/3 dose below a too-toxic
+# one, and a top dose with 0/3 expanded too. Only that option set reproduces the counts.
+PRECAUTIONARY_PATHS = [(1, 10), (2, 46), (3, 154), (4, 442), (5, 1162), (6, 2890)]
+
+
+@pytest.mark.parametrize(("doses", "paths"), PRECAUTIONARY_PATHS)
+def test_path_counts_of_precautionary(doses: int, paths: int) -> None:
+    design = ThreePlusThree(
+        ladder_of(doses), deescalate=True, lower_zero_of_three="expand", expand_top=True
+    )
+    assert exact_oc(design, [0.3] * doses).n_terminal_paths == paths
+
+
+# Counted by this module for the other option sets (start at the lowest dose), to show they
+# differ from precautionary's. Without expand_top a top dose with 0/3 is declared at once
+# (346 for 4 doses is also bcrm's number of designs, below). With lower_zero_of_three="stop"
+# the design is escalation-only in effect: the level below a too-toxic one is declared as is.
+@pytest.mark.parametrize(
+    ("options", "paths"),
+    [
+        ({"expand_top": False}, [7, 34, 118, 346]),
+        ({"lower_zero_of_three": "stop", "expand_top": True}, [10, 25, 55, 115]),
+        ({"deescalate": False, "expand_top": True}, [10, 25, 55, 115]),
+        ({"deescalate": False}, [7, 19, 43, 91]),
+    ],
+)
+def test_other_option_sets_count_other_paths(options: dict[str, object], paths: list[int]) -> None:
+    designs = [ThreePlusThree(ladder_of(d), **options) for d in range(1, 5)]  # type: ignore[arg-type]
+    assert [
+        exact_oc(design, [0.3] * len(design.ladder)).n_terminal_paths for design in designs
+    ] == paths
+
+
+# --- bcrm, an independent enumeration -----------------------------------------------------------
+
+
+# R package bcrm 0.5.4 (Sweeting, Wheeler; /work/shared/peers/bcrm_0.5.4.tar.gz), its 3+3
+# (Chang et al. 2006 when de-escalating; Storer 1989 / Reiner et al. 1999 when
+# escalation-only) matches options deescalate=True/False with the defaults otherwise,
+# starting at the lowest dose. Values printed with
+#   r <- threep3(truep, threep3.start = 1, threep3.esc.only = ESC, quietly = TRUE)
+#   sapply(0:k, function(d) sum(r$prob[r$mtd == d]))        # no MTD, then p_select
+#   r$n.average; r$dlt.average; length(r$prob)
+#   sapply(sort(unique(r$ssize)), function(s) sum(r$prob[r$ssize == s]))
+@dataclass(frozen=True)
+class Bcrm:
+    """One threep3 run: its inputs, then its outputs in the order listed above."""
+
+    tox: list[float]
+    deescalate: bool
+    no_mtd: float
+    select: list[float]
+    n_per_dose: list[float]
+    dlt_per_dose: list[float]
+    n_distribution: dict[int, float]
+    designs: int
+
+
+BCRM = [
+    Bcrm(
+        # threep3(c(0.05, 0.15, 0.3, 0.5), threep3.start = 1, threep3.esc.only = FALSE)
+        [0.05, 0.15, 0.3, 0.5],
+        True,
+        0.027846831859058906,
+        [0.20056856325226807, 0.42864293594893588, 0.27564484321967447, 0.067296825720062542],
+        [3.9394929244381642, 4.88684455549887, 4.099641900239015, 1.615123817281501],
+        [0.19697464622190825, 0.73302668332483067, 1.2298925700717043, 0.80756190864075061],
+        {
+            3: 0.0072499999999999943,
+            6: 0.019307859375000014,
+            9: 0.059136610042968767,
+            12: 0.28850038643175757,
+            15: 0.35963613885839174,
+            18: 0.19803966851769003,
+            21: 0.06169609504505346,
+            24: 0.0064332417291383254,
+        },
+        346,
+    ),
+    Bcrm(
+        # threep3(c(0.05, 0.15, 0.3, 0.5), threep3.start = 1, threep3.esc.only = TRUE)
+        [0.05, 0.15, 0.3, 0.5],
+        False,
+        0.02655785937500001,
+        [0.18126233387066379, 0.40063463892851769, 0.32424834210575593, 0.067296825720062542],
+        [3.4061249999999994, 3.8697975497871093, 3.4245933045989947, 1.615123817281501],
+        [0.17030625000000005, 0.58046963246806627, 1.0273779913796985, 0.80756190864075061],
+        {
+            3: 0.0072499999999999943,
+            6: 0.071393390625000025,
+            9: 0.22834694775585937,
+            12: 0.33236775592511691,
+            15: 0.24474152585370093,
+            18: 0.095660272454908171,
+            21: 0.018925547410114246,
+            24: 0.0013145599753003325,
+        },
+        91,
+    ),
+    Bcrm(
+        # threep3(c(0.1, 0.2, 0.35), threep3.start = 1, threep3.esc.only = FALSE)
+        [0.1, 0.2, 0.35],
+        True,
+        0.10045688490320209,
+        [0.28656143419251756, 0.35841639965193223, 0.25456528125234845],
+        [4.4365590967716493, 4.6023607806842168, 2.780867888054785],
+        [0.44365590967716501, 0.92047215613684363, 0.97330376081917469],
+        {
+            3: 0.028000000000000008,
+            6: 0.065853000000000023,
+            9: 0.19674252000000009,
+            12: 0.4141553801040001,
+            15: 0.23812042462178409,
+            18: 0.057128675274216029,
+        },
+        118,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", BCRM)
+def test_agrees_with_bcrm_threep3(case: Bcrm) -> None:
+    oc = exact_oc(ThreePlusThree(ladder_of(len(case.tox)), deescalate=case.deescalate), case.tox)
+    close = pytest.approx
+    assert oc.p_no_mtd == close(case.no_mtd, rel=1e-12)
+    assert list(oc.p_select) == close(case.select, rel=1e-12)
+    assert list(oc.expected_n_per_dose) == close(case.n_per_dose, rel=1e-12)
+    assert list(oc.expected_dlt_per_dose) == close(case.dlt_per_dose, rel=1e-12)
+    assert oc.n_distribution == close(case.n_distribution, rel=1e-12)
+    assert oc.n_terminal_paths == case.designs
+
+
+# --- by hand ------------------------------------------------------------------------------------
+
+
+def test_one_dose_at_one_half_by_hand() -> None:
+    # By hand, 1 dose, p = 1/2, no expansion at the top. P(k DLTs of 3) = 1/8, 3/8, 3/8, 1/8.
+    # 0/3 (1/8): MTD, N = 3. 1/3 (3/8): 3 more; 0 of them (1/8) MTD, else too toxic; N = 6.
+    # 2/3 or 3/3 (4/8): too toxic at the lowest dose, N = 3.
+    # P(MTD) = 1/8 + 3/8 * 1/8 = 11/64 (Storer's formula at p = 1/2 too).
+    # P(N = 3) = 5/8, P(N = 6) = 3/8, E[N] = 33/8, E[DLT] = E[N] / 2 = 33/16.
+    # Paths: 1 (0/3) + 4 (1/3 then 0..3) + 1 + 1 = 7.
+    oc = exact_oc(ThreePlusThree(DoseLadder((1,))), [Fraction(1, 2)])
+    assert oc == ThreePlusThreeOC(
+        labels=(1,),
+        p_select=(Fraction(11, 64),),
+        p_no_mtd=Fraction(53, 64),
+        expected_n=Fraction(33, 8),
+        expected_n_per_dose=(Fraction(33, 8),),
+        expected_dlt=Fraction(33, 16),
+        expected_dlt_per_dose=(Fraction(33, 16),),
+        n_distribution={3: Fraction(5, 8), 6: Fraction(3, 8)},
+        n_terminal_paths=7,
+    )
+
+
+def test_one_dose_at_one_half_expanding_the_top_by_hand() -> None:
+    # By hand, as above with expand_top: 0/3 (1/8) now gets 3 more, declared on 0 or 1 of
+    # them (1/8 + 3/8 = 1/2). P(MTD) = 1/8 * 1/2 + 3/8 * 1/8 = 7/64.
+    # P(N = 3) = 4/8 (2/3 or 3/3), P(N = 6) = 1/2, E[N] = 9/2. Paths: 4 + 4 + 1 + 1 = 10.
+    oc = exact_oc(ThreePlusThree(DoseLadder((1,)), expand_top=True), [Fraction(1, 2)])
+    assert (oc.p_select, oc.p_no_mtd) == ((Fraction(7, 64),), Fraction(57, 64))
+    assert oc.n_distribution == {3: Fraction(1, 2), 6: Fraction(1, 2)}
+    assert (oc.expected_n, oc.n_terminal_paths) == (Fraction(9, 2), 10)
+
+
+def test_seed_ladder_by_label() -> None:
+    # By hand, seed ladder, start 1: level 1 always 3/3, so de-escalate to -1 (untested),
+    # 0/3 there, 3 more (expand) and 0/6: MTD -1 with certainty after 3 + 6 subjects.
+    oc = exact_oc(ThreePlusThree(SEED, 1), [F(0), F(1), F(1)])
+    assert oc.labels == (-1, 1, 2)
+    assert oc.p_select == (F(1), F(0), F(0))
+    assert oc.expected_n_per_dose == (F(6), F(3), F(0))
+    assert oc.expected_dlt_per_dose == (F(0), F(3), F(0))
+    assert oc.n_distribution == {9: F(1)}
+
+
+@pytest.mark.parametrize(("p", "selected"), [(F(0), (F(0), F(0), F(1))), (F(1), (F(0),) * 3)])
+def test_certain_outcomes(p: Fraction, selected: tuple[Fraction, ...]) -> None:
+    # With no DLT ever the top dose is selected; with a DLT always, none (start at -1).
+    oc = exact_oc(ThreePlusThree(SEED), [p] * 3)
+    assert oc.p_select == selected
+    assert oc.p_no_mtd == 1 - sum(selected)
+
+
+# --- contract properties ------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenarios())
+def test_probabilities_and_expectations_add_up_exactly(
+    scenario: tuple[ThreePlusThree, list[Fraction]],
+) -> None:
+    design, tox = scenario
+    oc = exact_oc(design, tox)
+    assert sum(oc.p_select) + oc.p_no_mtd == 1
+    assert sum(oc.n_distribution.values()) == 1
+    assert oc.expected_n == sum(n * p for n, p in oc.n_distribution.items())
+    assert oc.expected_n == sum(oc.expected_n_per_dose)
+    assert oc.expected_dlt == sum(oc.expected_dlt_per_dose)
+    # Wald's identity: each subject's DLT is a fresh Bernoulli(p) draw, so E[DLT] = p E[n].
+    assert list(oc.expected_dlt_per_dose) == [
+        p * n for p, n in zip(tox, oc.expected_n_per_dose, strict=True)
+    ]
+    assert all(isinstance(x, Fraction) for x in [*oc.p_select, oc.expected_n, oc.expected_dlt])
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenarios())
+def test_float_and_fraction_results_agree(scenario: tuple[ThreePlusThree, list[Fraction]]) -> None:
+    design, tox = scenario
+    exact = exact_oc(design, tox)
+    rough = exact_oc(design, [float(p) for p in tox])
+    assert all(isinstance(x, float) for x in [*rough.p_select, rough.p_no_mtd, rough.expected_n])
+    pairs = [
+        (exact.p_no_mtd, rough.p_no_mtd),
+        (exact.expected_n, rough.expected_n),
+        (exact.expected_dlt, rough.expected_dlt),
+        *zip(exact.p_select, rough.p_select, strict=True),
+        *zip(exact.expected_n_per_dose, rough.expected_n_per_dose, strict=True),
+        *zip(exact.expected_dlt_per_dose, rough.expected_dlt_per_dose, strict=True),
+    ]
+    assert all(math.isclose(e, r, rel_tol=1e-12, abs_tol=1e-12) for e, r in pairs)
+    assert exact.n_distribution.keys() == rough.n_distribution.keys()
+    for n, p in exact.n_distribution.items():
+        assert math.isclose(p, rough.n_distribution[n], rel_tol=1e-12, abs_tol=1e-12)
+    assert exact.n_terminal_paths == rough.n_terminal_paths
+
+
+@settings(max_examples=30, deadline=None)
+@given(scenarios())
+def test_path_count_is_a_property_of_the_design(
+    scenario: tuple[ThreePlusThree, list[Fraction]],
+) -> None:
+    design, tox = scenario
+    half = [Fraction(1, 2)] * len(tox)
+    assert exact_oc(design, tox).n_terminal_paths == exact_oc(design, half).n_terminal_paths
+
+
+# --- refused input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tox", "expected"),
+    [
+        ([0.1, 0.2], "a sequence of 3 probabilities"),
+        ([0.1, 0.2, 0.3, 0.4], "a sequence of 3 probabilities"),
+        ("abc", "a sequence of 3 probabilities"),
+        (0.3, "a sequence of 3 probabilities"),
+        ([0.1, 1.5, 0.3], "a probability in [0, 1] for level 1, got 1.5"),
+        ([-0.1, 0.2, 0.3], "a probability in [0, 1] for level -1, got -0.1"),
+        ([0.1, 0.2, math.nan], "a probability in [0, 1] for level 2, got nan"),
+        ([0.1, 0.2, math.inf], "for level 2, got inf"),
+        ([0.1, True, 0.3], "for level 1, got True"),
+        ([0.1, "0.2", 0.3], "for level 1, got '0.2'"),
+        ([Fraction(1, 10), 0.2, 0.3], "all Fractions (exact results) or all floats"),
+    ],
+)
+def test_bad_true_tox_is_refused_by_name(tox: object, expected: str) -> None:
+    with pytest.raises(DesignInputError, match="argument `true_tox` got") as caught:
+        exact_oc(ThreePlusThree(SEED, 1), tox)  # type: ignore[call-overload]
+    assert expected in str(caught.value)
+
+
+def test_only_a_three_plus_three_design_is_walked() -> None:
+    with pytest.raises(DesignInputError, match="argument `design` got"):
+        exact_oc("3+3", [0.1])  # type: ignore[call-overload]
+
+
+def test_a_numpy_vector_is_a_sequence_of_floats() -> None:
+    oc = exact_oc(ThreePlusThree(SEED), np.array([0.1, 0.2, 0.3]))  # type: ignore[call-overload]
+    assert oc == exact_oc(ThreePlusThree(SEED), [0.1, 0.2, 0.3])
+    with pytest.raises(DesignInputError, match="a sequence of 3 probabilities"):
+        exact_oc(ThreePlusThree(SEED), np.array(0.3))  # type: ignore[call-overload]
+
+
+def test_ints_are_floats() -> None:
+    oc = exact_oc(ThreePlusThree(SEED), [0, 0, 1])
+    assert oc.p_select == (0.0, 1.0, 0.0)
+    assert isinstance(oc.p_select[1], float)
