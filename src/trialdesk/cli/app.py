@@ -20,7 +20,12 @@ from trialdesk.cli.summary import render_problems, render_summary
 from trialdesk.errors import RecordError, TrialdeskError
 from trialdesk.protocol import import_study, parse_record_text
 from trialdesk.protocol.study import Study
-from trialdesk.store import check_study_text, render_study_yaml, write_text_atomic
+from trialdesk.store import (
+    LocatedProblem,
+    check_study_text,
+    render_study_yaml,
+    write_text_atomic,
+)
 
 __all__ = ["app", "main"]
 
@@ -93,12 +98,7 @@ def study_check_command(
     """Validate a study.yaml and list every problem with its path and line."""
     with user_errors():
         text = _read_text(path)
-    problems = check_study_text(text)
-    console = Console()
-    if problems:
-        console.print(render_problems(path, problems))
-        raise typer.Exit(EXIT_BAD_INPUT)
-    typer.echo(f"{path}: valid study definition")
+    _report_check(path, check_study_text(text))
 
 
 @app.command("demo")
@@ -114,10 +114,17 @@ def demo_command(
     console.rule(f"Imported from {root / DEMO_RECORD}")
     console.print(render_summary(study))
     console.rule(f"Reviewed definition {reviewed}")
+    _report_check(reviewed, problems)
+
+
+def _report_check(path: Path, problems: list[LocatedProblem]) -> None:
+    """Print the problems; exit 2 when any is an error (warnings alone pass)."""
     if problems:
-        console.print(render_problems(reviewed, problems))
+        Console().print(render_problems(path, problems))
+    if any(problem.severity == "error" for problem in problems):
         raise typer.Exit(EXIT_BAD_INPUT)
-    typer.echo(f"{reviewed}: valid study definition")
+    warned = f" with {len(problems)} warning(s)" if problems else ""
+    typer.echo(f"{path}: valid study definition{warned}")
 
 
 def main() -> None:

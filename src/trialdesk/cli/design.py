@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -37,6 +38,7 @@ from trialdesk.design.catalog import (
 )
 from trialdesk.design.oc import OperatingCharacteristics
 from trialdesk.errors import DesignInputError, TrialdeskError
+from trialdesk.protocol.design_config import design_request
 from trialdesk.store import load_study
 
 __all__ = ["design_app"]
@@ -196,25 +198,9 @@ def _request(
 
 
 def _request_from_study(path: Path, design: str | None, option: list[str] | None) -> DesignRequest:
-    study = load_study(path)
-    name = design or (study.design.name or "").lower()
-    if name not in DESIGN_NAMES:
-        raise DesignInputError("design", study.design.name, "a design the study names, or --design")
-    if not study.dose_levels:
-        raise TrialdeskError(f"{path}: the study states no dose levels to run a design on")
-    levels = sorted(study.dose_levels, key=lambda level: level.order)
-    known = OPTION_TYPES[name]
-    options: dict[str, OptionValue] = {
-        item.name: item.value for item in study.design.options if item.name in known
-    }
-    options |= _typed(name, option)
-    return DesignRequest(
-        design=name,
-        labels=tuple(level.label for level in levels),
-        start=study.start_dose_level,
-        cohort_size=study.design.cohort_size or 3,
-        options=options,
-    )
+    request = design_request(load_study(path), design)
+    options = {**request.options, **_typed(request.design, option)}
+    return replace(request, options=options)
 
 
 def _with_cli_overrides(

@@ -39,10 +39,11 @@ def render_problems(path: Path, problems: Sequence[LocatedProblem]) -> Renderabl
     """A table of a study file's problems, one row each."""
     table = Table(title=f"{path}: {len(problems)} problem(s)", title_justify="left")
     table.add_column("line", justify="right")
+    table.add_column("severity")
     table.add_column("path")
     table.add_column("problem")
     for problem in problems:
-        table.add_row(str(problem.line or "?"), problem.path, problem.message)
+        table.add_row(str(problem.line or "?"), problem.severity, problem.path, problem.message)
     return table
 
 

@@ -8,25 +8,41 @@ so ``trialdesk study check`` can point at the YAML line.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Literal
 
+from trialdesk.design.catalog import DesignRequest, OptionValue, build_design, compute_oc
+from trialdesk.design.history import Label
+from trialdesk.design.three_plus_three import ThreePlusThree
+from trialdesk.errors import DesignInputError
+from trialdesk.protocol.design_config import design_request
 from trialdesk.protocol.study import Study
 from trialdesk.protocol.visits import Visit, VisitKind
 
-__all__ = ["Problem", "check_study"]
+__all__ = ["Problem", "Severity", "check_study"]
 
 Path = tuple[str | int, ...]
 
 
+Severity = Literal["error", "warning"]
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a definition: where (a path of keys and indices) and what."""
+    """One thing wrong with a definition: where (a path of keys and indices) and what.
+
+    An ``error`` makes the file invalid; a ``warning`` is a finding about the
+    registered study itself (e.g. an enrollment the design cannot produce) that a
+    reviewer must see but that does not stop the file from being used.
+    """
 
     path: Path
     message: str
+    severity: Severity = "error"
 
     @property
     def dotted(self) -> str:
@@ -38,8 +54,12 @@ class Problem:
 
 
 def check_study(study: Study) -> list[Problem]:
-    """Every consistency problem of ``study``, in the order of its keys."""
-    return [
+    """Every consistency problem of ``study``, in the order of its keys.
+
+    The design-level findings (enrollment) need a consistent definition, so they
+    are looked for only when nothing else is wrong.
+    """
+    errors = [
         *_check_dose_levels(study),
         *_check_visits(study.visits),
         *_check_dlt_window(study),
@@ -53,6 +73,7 @@ def check_study(study: Study) -> list[Problem]:
         *_check_unique(("gaps",), [gap.id for gap in study.gaps]),
         *_check_unique(("assumptions",), [item.id for item in study.assumptions]),
     ]
+    return errors or list(_check_enrollment(study))
 
 
 def _check_dose_levels(study: Study) -> Iterable[Problem]:
@@ -134,6 +155,46 @@ def _check_dlt_window(study: Study) -> Iterable[Problem]:
             f"the DLT window ({days} days) is longer than the first follow-up visit "
             f"{first.id!r} (Day {first.day}): DLT assessment must end before follow-up begins",
         )
+
+
+def _check_enrollment(study: Study) -> Iterable[Problem]:
+    """Warn when the registered enrollment is a sample size the design cannot produce.
+
+    For 3+3 the possible totals are the support of the exact sample-size
+    distribution with every DLT probability 1/2 (every path then has positive
+    probability), under the study's own levels, start and options.
+    """
+    count = study.enrollment.count
+    if count is None or study.design.name != "3+3" or not study.dose_levels:
+        return
+    try:
+        request = design_request(study)
+        design = build_design(request)
+    except DesignInputError as error:
+        yield Problem(("design",), f"the design cannot be configured: {error}")
+        return
+    if not isinstance(design, ThreePlusThree):
+        return
+    totals = _possible_totals(request.labels, design.start, tuple(sorted(request.options.items())))
+    if count not in totals:
+        levels = ", ".join(str(label) for label in design.ladder.labels)
+        yield Problem(
+            ("enrollment", "count"),
+            f"registered enrollment {count} cannot occur under 3+3 over levels {levels} "
+            f"starting at {design.start}: a trial enrols one of "
+            + ", ".join(str(total) for total in totals),
+            severity="warning",
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _possible_totals(
+    labels: tuple[Label, ...], start: Label, options: tuple[tuple[str, OptionValue], ...]
+) -> tuple[int, ...]:
+    """Sample sizes a 3+3 can end with (support of its exact N distribution at p = 1/2)."""
+    request = DesignRequest("3+3", labels, start, options=dict(options))
+    oc = compute_oc(build_design(request), (0.5,) * len(labels))
+    return tuple(sorted(oc.n_distribution))
 
 
 def _check_unique(path: Path, values: Sequence[object], field: str = "id") -> Iterable[Problem]:

@@ -21,7 +21,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from trialdesk.errors import StudyFileError
-from trialdesk.protocol.checks import Problem, check_study
+from trialdesk.protocol.checks import Problem, Severity, check_study
 from trialdesk.protocol.study import Study
 from trialdesk.store.files import write_text_atomic
 
@@ -64,10 +64,11 @@ class LocatedProblem:
     path: str
     line: int | None
     message: str
+    severity: Severity = "error"
 
     def __str__(self) -> str:
         where = f"line {self.line}" if self.line is not None else "line ?"
-        return f"{where}: {self.path}: {self.message}"
+        return f"{where}: {self.path}: {self.severity}: {self.message}"
 
 
 def render_study_yaml(study: Study) -> str:
@@ -86,8 +87,12 @@ def render_study_yaml(study: Study) -> str:
 
 
 def parse_study_text(text: str, *, name: str = "study.yaml") -> Study:
-    """The study in ``text``, or :class:`StudyFileError` listing every problem."""
-    study, problems = _read(text)
+    """The study in ``text``, or :class:`StudyFileError` listing every error.
+
+    Warnings (findings about the registered study, not the file) do not stop it.
+    """
+    study, found = _read(text)
+    problems = [problem for problem in found if problem.severity == "error"]
     if problems or study is None:
         listing = "\n".join(f"  {name}: {problem}" for problem in problems)
         raise StudyFileError(f"{name}: {len(problems)} problem(s)\n{listing}")
@@ -126,10 +131,15 @@ def _read(text: str) -> tuple[Study | None, list[LocatedProblem]]:
         study = Study.model_validate(_plain(tree))
     except ValidationError as exc:
         return None, [_locate(tree, tuple(error["loc"]), error["msg"]) for error in exc.errors()]
-    return study, [_locate(tree, problem.path, problem.message) for problem in check_study(study)]
+    return study, [
+        _locate(tree, problem.path, problem.message, problem.severity)
+        for problem in check_study(study)
+    ]
 
 
-def _locate(tree: object, path: tuple[str | int, ...], message: str) -> LocatedProblem:
+def _locate(
+    tree: object, path: tuple[str | int, ...], message: str, severity: Severity = "error"
+) -> LocatedProblem:
     """Attach the line of the deepest node of ``path`` that exists in ``tree``."""
     line = None
     node = tree
@@ -142,7 +152,7 @@ def _locate(tree: object, path: tuple[str | int, ...], message: str) -> LocatedP
             node = node[part]
         else:
             break
-    return LocatedProblem(Problem(path, message).dotted, line, message)
+    return LocatedProblem(Problem(path, message).dotted, line, message, severity)
 
 
 def _commented(value: Any) -> Any:  # noqa: ANN401 - mirrors untyped JSON data

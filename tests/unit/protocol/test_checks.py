@@ -15,8 +15,18 @@ def _paths(study: Study) -> list[str]:
     return [problem.dotted for problem in check_study(study)]
 
 
-def test_imported_seed_is_consistent() -> None:
-    assert check_study(STUDY) == []
+def test_imported_seed_is_consistent_but_its_enrollment_cannot_occur() -> None:
+    # The seed registers 8; its 3+3 over levels -1, 1, 2 from level 1 enrols 6 to 18 in
+    # steps of 3 (exact enumeration, every DLT probability 1/2).
+    (problem,) = check_study(STUDY)
+    assert problem.severity == "warning"
+    assert problem.dotted == "enrollment.count"
+    assert problem.message.endswith("a trial enrols one of 6, 9, 12, 15, 18")
+
+
+def test_an_enrollment_the_design_can_produce_is_not_flagged() -> None:
+    enrollment = STUDY.enrollment.model_copy(update={"count": 18})
+    assert check_study(STUDY.model_copy(update={"enrollment": enrollment})) == []
 
 
 def test_levels_out_of_order_are_found() -> None:
