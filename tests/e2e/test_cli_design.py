@@ -163,3 +163,45 @@ def test_bad_input_exits_2_naming_the_argument(args: list[str], expected: str) -
     result = runner.invoke(app, ["design", *args])
     assert result.exit_code == 2
     assert expected in result.output
+
+
+def test_paths_json_is_a_tree_of_decisions_with_probabilities() -> None:
+    data = _json(
+        "design",
+        "paths",
+        "--design",
+        "3+3",
+        "--labels",
+        "-1,1,2",
+        "--start",
+        "1",
+        "--cohorts",
+        "2",
+        "--true-tox",
+        "0.05,0.15,0.30",
+    )
+    children = data["children"]
+    assert isinstance(children, list)
+    assert [child["cohort"] for child in children] == ["1NNN", "1NNT", "1NTT", "1TTT"]
+    assert children[0]["rule"] == "3+3.escalate_after_0_of_3"
+    assert math.isclose(sum(child["probability"] for child in children), 1.0, rel_tol=1e-12)
+
+
+def test_paths_prints_a_tree() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "design",
+            "paths",
+            "--design",
+            "3+3",
+            "--labels",
+            "-1,1,2",
+            "--start",
+            "1",
+            "--cohorts",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "1NNT -> level 1 [3+3.expand_after_1_of_3]" in result.output

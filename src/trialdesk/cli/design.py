@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.tree import Tree
 
 from trialdesk.cli.arguments import (
     OptionValue,
@@ -37,6 +38,7 @@ from trialdesk.design.catalog import (
     decision_table_of,
 )
 from trialdesk.design.oc import OperatingCharacteristics
+from trialdesk.design.paths import PathNode, dose_paths
 from trialdesk.errors import DesignInputError, TrialdeskError
 from trialdesk.protocol.design_config import design_request
 from trialdesk.store import load_study
@@ -165,6 +167,61 @@ def next_command(
         typer.echo(json.dumps(_decision_json(decision), indent=2))
         return
     Console().print(_decision_view(decision))
+
+
+@design_app.command("paths")
+def paths_command(
+    design: DesignOpt,
+    labels: Annotated[str, typer.Option("--labels", help="Dose labels, lowest first.")],
+    cohorts: Annotated[int, typer.Option("--cohorts", help="How many cohorts ahead.")] = 2,
+    outcomes: Annotated[
+        str | None, typer.Option("--outcomes", help='Cohorts so far, e.g. "1NNN 2NTN".')
+    ] = None,
+    true_tox: Annotated[
+        str | None, typer.Option("--true-tox", help="True DLT rates: adds path probabilities.")
+    ] = None,
+    start: StartOpt = None,
+    target: TargetOpt = DEFAULT_TARGET,
+    cohort_size: CohortOpt = 3,
+    max_cohorts: MaxCohortsOpt = DEFAULT_MAX_COHORTS,
+    option: OptionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every outcome of the next cohorts from the current state, with each decision."""
+    with user_errors():
+        request = _request(design, labels, start, target, cohort_size, max_cohorts, option, None)
+        tox = None if true_tox is None else parse_probabilities(true_tox, "true_tox")
+        root = dose_paths(build_design(request), _history(outcomes, None), cohorts, tox)
+    if as_json:
+        typer.echo(json.dumps(_path_json(root), indent=2))
+        return
+    tree = Tree(f"now: {_path_label(root)}")
+    _grow(tree, root)
+    Console().print(tree)
+
+
+def _path_json(node: PathNode) -> dict[str, Any]:
+    return {
+        "cohort": node.cohort,
+        **{key: _decision_json(node.decision)[key] for key in _DECISION_KEYS},
+        "probability": node.probability,
+        "children": [_path_json(child) for child in node.children],
+    }
+
+
+_DECISION_KEYS = ("next_level", "stop", "mtd", "rule", "reason")
+
+
+def _grow(tree: Tree, node: PathNode) -> None:
+    for child in node.children:
+        _grow(tree.add(f"{child.cohort} -> {_path_label(child)}"), child)
+
+
+def _path_label(node: PathNode) -> str:
+    decision = node.decision
+    action = f"stop, MTD {decision.mtd}" if decision.stop else f"level {decision.next_level}"
+    chance = "" if node.probability is None else f" (P = {node.probability:.4f})"
+    return f"{action} [{decision.rule}]{chance}"
 
 
 def _request(
