@@ -205,3 +205,55 @@ def test_paths_prints_a_tree() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "1NNT -> level 1 [3+3.expand_after_1_of_3]" in result.output
+
+
+def test_next_for_crm_includes_the_model_fit() -> None:
+    # dfcrm 0.2-2.1: crm(prior = c(0.05, 0.1, 0.2, 0.35, 0.5, 0.7), target = 0.2,
+    #   tox = c(0, 0, 1, 0, 0), level = c(3, 4, 4, 3, 3)) recommends level 3.
+    data = _json(
+        "design",
+        "next",
+        "--design",
+        "crm",
+        "--labels",
+        "1,2,3,4,5,6",
+        "--skeleton",
+        "0.05,0.1,0.2,0.35,0.5,0.7",
+        "--target",
+        "0.2",
+        "--cohort-size",
+        "1",
+        "--outcomes",
+        "3N 4T 4N 3N 3N",
+    )
+    assert data["next_level"] == 3
+    assert {"estimate", "post_var", "p_tox", "p_tox_lower", "p_tox_upper"} <= set(data)
+    assert isinstance(data["p_tox"], list)
+    assert len(data["p_tox"]) == 6
+
+
+def test_crm_without_a_skeleton_is_refused() -> None:
+    result = runner.invoke(app, ["design", "next", "--design", "crm", "--labels", "1,2,3"])
+    assert result.exit_code == 2
+    assert "argument `skeleton` got None" in result.output
+
+
+def test_skeleton_json() -> None:
+    # dfcrm 0.2-2.1, R 4.2.2: round(getprior(0.05, 0.25, 3, 5), 4)
+    #   = 0.0840 0.1567 0.2500 0.3545 0.4603
+    data = _json(
+        "design",
+        "skeleton",
+        "--target",
+        "0.25",
+        "--halfwidth",
+        "0.05",
+        "--nu",
+        "3",
+        "--levels",
+        "5",
+    )
+    skeleton = data["skeleton"]
+    assert isinstance(skeleton, list)
+    assert skeleton[2] == 0.25
+    assert [round(value, 4) for value in skeleton] == [0.084, 0.1567, 0.25, 0.3545, 0.4603]

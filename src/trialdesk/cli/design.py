@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -37,8 +37,10 @@ from trialdesk.design.catalog import (
     compute_oc,
     decision_table_of,
 )
+from trialdesk.design.crm import ModelName
 from trialdesk.design.oc import OperatingCharacteristics
 from trialdesk.design.paths import PathNode, dose_paths
+from trialdesk.design.skeleton import calibrate_skeleton
 from trialdesk.errors import DesignInputError, TrialdeskError
 from trialdesk.protocol.design_config import design_request
 from trialdesk.store import load_study
@@ -65,6 +67,10 @@ OptionOpt = Annotated[
     typer.Option("--option", help="NAME=VALUE design option; repeat for several."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a contract for tools).")]
+SkeletonOpt = Annotated[
+    str | None, typer.Option("--skeleton", help="CRM prior DLT guesses per dose, increasing.")
+]
+WindowOpt = Annotated[float | None, typer.Option("--window", help="DLT window in days (TITE-CRM).")]
 
 
 @design_app.command("oc")
@@ -82,6 +88,8 @@ def oc_command(
     cohort_size: CohortOpt = 3,
     max_cohorts: MaxCohortsOpt = DEFAULT_MAX_COHORTS,
     option: OptionOpt = None,
+    skeleton: SkeletonOpt = None,
+    window: WindowOpt = None,
     method: Annotated[
         str, typer.Option("--method", help="exact (enumeration) or mc (Monte Carlo).")
     ] = "exact",
@@ -93,12 +101,10 @@ def oc_command(
     with user_errors():
         if method not in ("exact", "mc"):
             raise DesignInputError("method", method, "exact or mc")
-        request = (
-            _request_from_study(study, design, option)
-            if study
-            else _request(design, labels, start, target, cohort_size, max_cohorts, option, true_tox)
+        common = _Common(
+            design, labels, start, target, cohort_size, max_cohorts, option, skeleton, window
         )
-        request = _with_cli_overrides(request, labels, start, target, cohort_size, max_cohorts)
+        request = common.over_study(study) if study else common.request(true_tox)
         tox = parse_probabilities(true_tox, "true_tox")
         if len(tox) != len(request.labels):
             raise DesignInputError(
@@ -156,11 +162,16 @@ def next_command(
     cohort_size: CohortOpt = 3,
     max_cohorts: MaxCohortsOpt = DEFAULT_MAX_COHORTS,
     option: OptionOpt = None,
+    skeleton: SkeletonOpt = None,
+    window: WindowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The next dose decision after the outcomes so far, with its rule and reason."""
     with user_errors():
-        request = _request(design, labels, start, target, cohort_size, max_cohorts, option, None)
+        common = _Common(
+            design, labels, start, target, cohort_size, max_cohorts, option, skeleton, window
+        )
+        request = common.request()
         history = _history(outcomes, data)
         decision = build_design(request).decide(history)
     if as_json:
@@ -185,11 +196,16 @@ def paths_command(
     cohort_size: CohortOpt = 3,
     max_cohorts: MaxCohortsOpt = DEFAULT_MAX_COHORTS,
     option: OptionOpt = None,
+    skeleton: SkeletonOpt = None,
+    window: WindowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Every outcome of the next cohorts from the current state, with each decision."""
     with user_errors():
-        request = _request(design, labels, start, target, cohort_size, max_cohorts, option, None)
+        common = _Common(
+            design, labels, start, target, cohort_size, max_cohorts, option, skeleton, window
+        )
+        request = common.request()
         tox = None if true_tox is None else parse_probabilities(true_tox, "true_tox")
         root = dose_paths(build_design(request), _history(outcomes, None), cohorts, tox)
     if as_json:
@@ -198,6 +214,28 @@ def paths_command(
     tree = Tree(f"now: {_path_label(root)}")
     _grow(tree, root)
     Console().print(tree)
+
+
+@design_app.command("skeleton")
+def skeleton_command(
+    target: Annotated[float, typer.Option("--target", help="Target DLT rate.")],
+    halfwidth: Annotated[float, typer.Option("--halfwidth", help="Indifference half-width.")],
+    nu: Annotated[int, typer.Option("--nu", help="Prior MTD level (1 = lowest).")],
+    levels: Annotated[int, typer.Option("--levels", help="Number of dose levels.")],
+    model: Annotated[str, typer.Option("--model", help="empiric or logistic.")] = "empiric",
+    intercept: Annotated[float, typer.Option("--intercept", help="Logistic intercept.")] = 3.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """A CRM skeleton by the indifference-interval method (Lee & Cheung 2009; dfcrm getprior)."""
+    with user_errors():
+        if model not in ("empiric", "logistic"):
+            raise DesignInputError("model", model, "empiric or logistic")
+        kind: ModelName = "logistic" if model == "logistic" else "empiric"
+        values = calibrate_skeleton(target, halfwidth, nu, levels, model=kind, intercept=intercept)
+    if as_json:
+        typer.echo(json.dumps({"skeleton": list(values), "target": target, "nu": nu}, indent=2))
+        return
+    typer.echo(",".join(f"{value:.6g}" for value in values))
 
 
 def _path_json(node: PathNode) -> dict[str, Any]:
@@ -224,60 +262,64 @@ def _path_label(node: PathNode) -> str:
     return f"{action} [{decision.rule}]{chance}"
 
 
-def _request(
-    design: str | None,
-    labels: str | None,
-    start: str | None,
-    target: float,
-    cohort_size: int,
-    max_cohorts: int,
-    option: list[str] | None,
-    true_tox: str | None,
-) -> DesignRequest:
-    if design is None:
-        raise DesignInputError("design", None, "--design NAME or --study study.yaml")
-    if labels is None:
+@dataclass(frozen=True, slots=True)
+class _Common:
+    """The options the design commands share, as typed on the command line."""
+
+    design: str | None
+    labels: str | None
+    start: str | None
+    target: float
+    cohort_size: int
+    max_cohorts: int
+    option: list[str] | None
+    skeleton: str | None = None
+    window: float | None = None
+
+    def request(self, true_tox: str | None = None) -> DesignRequest:
+        """The design request these options describe (labels default to 1..K)."""
+        if self.design is None:
+            raise DesignInputError("design", None, "--design NAME or --study study.yaml")
+        ladder = self._ladder(true_tox)
+        return DesignRequest(
+            design=self.design,
+            labels=ladder,
+            start=_start_label(self.start, ladder),
+            target=self.target,
+            cohort_size=self.cohort_size,
+            max_cohorts=self.max_cohorts,
+            options=_typed(self.design, self.option),
+            skeleton=self._skeleton(),
+            window_days=self.window,
+        )
+
+    def over_study(self, path: Path) -> DesignRequest:
+        """The study's design request with what the command line sets on top."""
+        base = design_request(load_study(path), self.design)
+        ladder = parse_labels(self.labels) if self.labels else base.labels
+        return replace(
+            base,
+            labels=ladder,
+            start=_start_label(self.start, ladder) if self.start else base.start,
+            target=self.target,
+            max_cohorts=self.max_cohorts,
+            options={**base.options, **_typed(base.design, self.option)},
+            skeleton=self._skeleton(),
+            window_days=self.window,
+        )
+
+    def _ladder(self, true_tox: str | None) -> tuple[Label, ...]:
+        if self.labels is not None:
+            return parse_labels(self.labels)
         count = len(true_tox.split(",")) if true_tox else 0
         if count == 0:
             raise DesignInputError("labels", None, "--labels, e.g. -1,1,2")
-        ladder: tuple[Label, ...] = tuple(range(1, count + 1))
-    else:
-        ladder = parse_labels(labels)
-    return DesignRequest(
-        design=design,
-        labels=ladder,
-        start=_start_label(start, ladder),
-        target=target,
-        cohort_size=cohort_size,
-        max_cohorts=max_cohorts,
-        options=_typed(design, option),
-    )
+        return tuple(range(1, count + 1))
 
-
-def _request_from_study(path: Path, design: str | None, option: list[str] | None) -> DesignRequest:
-    request = design_request(load_study(path), design)
-    options = {**request.options, **_typed(request.design, option)}
-    return replace(request, options=options)
-
-
-def _with_cli_overrides(
-    request: DesignRequest,
-    labels: str | None,
-    start: str | None,
-    target: float,
-    cohort_size: int,
-    max_cohorts: int,
-) -> DesignRequest:
-    ladder = parse_labels(labels) if labels else request.labels
-    return DesignRequest(
-        design=request.design,
-        labels=ladder,
-        start=_start_label(start, ladder) if start else request.start,
-        target=target,
-        cohort_size=cohort_size if cohort_size != 3 else request.cohort_size,
-        max_cohorts=max_cohorts,
-        options=request.options,
-    )
+    def _skeleton(self) -> tuple[float, ...] | None:
+        if self.skeleton is None:
+            return None
+        return parse_probabilities(self.skeleton, "skeleton", increasing=True)
 
 
 def _start_label(start: str | None, ladder: tuple[object, ...]) -> Any:  # noqa: ANN401

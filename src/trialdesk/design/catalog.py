@@ -16,6 +16,8 @@ from typing import Literal, cast
 import numpy as np
 
 from trialdesk.design.boin import Boin
+from trialdesk.design.crm import Estimation, ModelName
+from trialdesk.design.crm_design import CrmDesign, TiteScheme
 from trialdesk.design.decision import Design
 from trialdesk.design.decision_table import DecisionTable, TableDesign
 from trialdesk.design.exact_table import exact_oc_table
@@ -30,6 +32,7 @@ from trialdesk.errors import DesignInputError
 
 __all__ = [
     "DESIGN_NAMES",
+    "MODEL_DESIGNS",
     "OPTION_TYPES",
     "TABLE_DESIGNS",
     "DesignRequest",
@@ -41,7 +44,19 @@ __all__ = [
 OptionValue = bool | int | float | str
 
 TABLE_DESIGNS = ("boin", "keyboard", "mtpi2", "i3+3")
-DESIGN_NAMES = ("3+3", *TABLE_DESIGNS)
+MODEL_DESIGNS = ("crm", "tite-crm")
+DESIGN_NAMES = ("3+3", *TABLE_DESIGNS, *MODEL_DESIGNS)
+
+_CRM_OPTIONS: Mapping[str, type[OptionValue]] = {
+    "no_skip": bool,
+    "coherence": bool,
+    "model": str,
+    "prior_var": float,
+    "intercept": float,
+    "estimation": str,
+    "conf_level": float,
+    "safety_cutoff": float,
+}
 
 OPTION_TYPES: Mapping[str, Mapping[str, type[OptionValue]]] = {
     "3+3": {"deescalate": bool, "lower_zero_of_three": str, "expand_top": bool},
@@ -58,6 +73,14 @@ OPTION_TYPES: Mapping[str, Mapping[str, type[OptionValue]]] = {
     "keyboard": {"margin_left": float, "margin_right": float},
     "mtpi2": {"eps1": float, "eps2": float},
     "i3+3": {"eps1": float, "eps2": float},
+    "crm": _CRM_OPTIONS,
+    "tite-crm": {**_CRM_OPTIONS, "scheme": str},
+}
+_CHOICES: Mapping[str, tuple[str, ...]] = {
+    "lower_zero_of_three": ("expand", "stop"),
+    "model": ("empiric", "logistic"),
+    "estimation": ("bayes", "mle"),
+    "scheme": ("linear", "adaptive"),
 }
 
 DEFAULT_TARGET = 0.30
@@ -75,6 +98,8 @@ class DesignRequest:
     cohort_size: int = 3
     max_cohorts: int = DEFAULT_MAX_COHORTS
     options: Mapping[str, OptionValue] = field(default_factory=dict)
+    skeleton: tuple[float, ...] | None = None
+    window_days: float | None = None
 
 
 def build_design(request: DesignRequest) -> Design:
@@ -85,6 +110,8 @@ def build_design(request: DesignRequest) -> Design:
         return _three_plus_three(request, ladder)
     if request.design == "boin":
         return _boin(request, ladder)
+    if request.design in MODEL_DESIGNS:
+        return _crm(request, ladder)
     return _table_design(request, ladder)
 
 
@@ -151,6 +178,8 @@ def _check_options(request: DesignRequest) -> None:
             raise DesignInputError("option", name, f"an option of {request.design}: {allowed}")
         if not _matches(value, kind):
             raise DesignInputError(name, value, f"a value of type {kind.__name__}")
+        if name in _CHOICES and value not in _CHOICES[name]:
+            raise DesignInputError(name, value, " or ".join(_CHOICES[name]))
     if not 0 < request.target < 1:
         raise DesignInputError("target", request.target, "a probability strictly between 0 and 1")
 
@@ -160,8 +189,6 @@ def _three_plus_three(request: DesignRequest, ladder: DoseLadder) -> ThreePlusTh
     if request.cohort_size != 3:
         raise DesignInputError("cohort_size", request.cohort_size, "3 for the 3+3 design")
     lower = str(options.get("lower_zero_of_three", "expand"))
-    if lower not in ("expand", "stop"):
-        raise DesignInputError("lower_zero_of_three", lower, "expand or stop")
     return ThreePlusThree(
         ladder,
         request.start,
@@ -187,6 +214,37 @@ def _boin(request: DesignRequest, ladder: DoseLadder) -> Boin:
         cutoff_eli=_float_or(options, "cutoff_eli", 0.95),
         bound_mtd=bool(options.get("boundMTD", False)),
         titration=bool(options.get("titration", False)),
+    )
+
+
+def _crm(request: DesignRequest, ladder: DoseLadder) -> CrmDesign:
+    """CRM / TITE-CRM with dfcrm's defaults; the skeleton (and TITE window) must be given."""
+    if request.skeleton is None:
+        raise DesignInputError(
+            "skeleton", None, "prior DLT guesses per dose (calibrate: trialdesk design skeleton)"
+        )
+    tite = request.design == "tite-crm"
+    if tite and request.window_days is None:
+        raise DesignInputError("window", None, "the DLT window in days for TITE-CRM")
+    options = request.options
+    safety = options.get("safety_cutoff")
+    return CrmDesign(
+        ladder,
+        request.skeleton,
+        request.target,
+        max_n=request.max_cohorts * request.cohort_size,
+        start=request.start,
+        cohort_size=request.cohort_size,
+        model=cast("ModelName", options.get("model", "empiric")),
+        prior_var=_float_or(options, "prior_var", 1.34),
+        intercept=_float_or(options, "intercept", 3.0),
+        estimation=cast("Estimation", options.get("estimation", "bayes")),
+        conf_level=_float_or(options, "conf_level", 0.90),
+        no_skip=bool(options.get("no_skip", True)),
+        coherence=bool(options.get("coherence", True)),
+        safety_cutoff=None if safety is None else float(safety),
+        window_days=request.window_days if tite else None,
+        scheme=cast("TiteScheme", options.get("scheme", "linear")),
     )
 
 
