@@ -6,9 +6,12 @@ Tests import them with ``from strategies import ...`` (pytest's ``pythonpath`` h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from hypothesis import strategies as st
 
+from trialdesk.design import Decision, DoseLadder, SubjectOutcome
+from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.protocol.timeframes import DAYS_PER_MONTH, DAYS_PER_WEEK
 
 # --- record JSON ------------------------------------------------------------------------------
@@ -289,3 +292,92 @@ yaml_free_texts = st.one_of(yaml_hostile_words, st.text(min_size=0, max_size=60)
 # A dose level's label: a number or a short text (1 and "1" must stay apart).
 dose_level_labels = st.one_of(st.integers(-(10**6), 10**6), st.text(min_size=1, max_size=6))
 finite_floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+# --- 3+3 histories ----------------------------------------------------------------------------
+
+# Ladders by protocol label (the seed's -1, 1, 2 among them), so a label is never an index.
+dose_ladders = st.sampled_from(
+    [
+        DoseLadder((-1, 1, 2)),
+        DoseLadder((1,)),
+        DoseLadder((1, 2)),
+        DoseLadder(("A", "B", "C", "D")),
+        DoseLadder((0, 1, 2, 3, 4)),
+    ]
+)
+# At most 4 levels: the exact (Fraction) walk stays fast.
+small_dose_ladders = st.sampled_from(
+    [DoseLadder((1,)), DoseLadder((1, 2)), DoseLadder((-1, 1, 2)), DoseLadder(("A", "B", "C", "D"))]
+)
+# Probabilities with small denominators, 0 and 1 included: exact, and edge cases are common.
+exact_probabilities = st.builds(Fraction, st.integers(0, 12), st.just(12)) | st.sampled_from(
+    [Fraction(0), Fraction(1), Fraction(1, 3), Fraction(1, 7)]
+)
+# Labels the outcome notation writes: integers, and text with no white space or "]" (text
+# that reads as a number or a letter of the notation included).
+notation_labels = st.one_of(
+    st.integers(),
+    st.sampled_from(["1", "-1", "N", "T", "[a", "1a"]),
+    st.text(
+        st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp", "Zs"), exclude_characters="]"),
+        min_size=1,
+        max_size=5,
+    ),
+)
+
+
+@st.composite
+def three_plus_three_designs(
+    draw: st.DrawFn, ladders: st.SearchStrategy[DoseLadder] = dose_ladders
+) -> ThreePlusThree:
+    """Any 3+3 configuration: a ladder, a start on it, every option value."""
+    ladder = draw(ladders)
+    return ThreePlusThree(
+        ladder,
+        draw(st.sampled_from(ladder.labels)),
+        deescalate=draw(st.booleans()),
+        lower_zero_of_three=draw(st.sampled_from(["expand", "stop"])),
+        expand_top=draw(st.booleans()),
+    )
+
+
+@dataclass(frozen=True)
+class ThreePlusThreeRun:
+    """A trial run by the design itself, and the decision after each cohort (or part)."""
+
+    design: ThreePlusThree
+    history: tuple[SubjectOutcome, ...]
+    decisions: tuple[Decision, ...]  # decisions[k] follows the first k cohorts
+
+
+@st.composite
+def three_plus_three_runs(draw: st.DrawFn) -> ThreePlusThreeRun:
+    """Run a design with random DLT draws until it stops, or cut it short (maybe mid-cohort)."""
+    design = draw(three_plus_three_designs())
+    history: tuple[SubjectOutcome, ...] = ()
+    decisions = [design.decide(history)]
+    while not decisions[-1].stop and draw(st.integers(0, 9)) != 0:
+        level = decisions[-1].next_level
+        assert level is not None
+        size = 3 if draw(st.integers(0, 5)) else draw(st.integers(1, 2))
+        history += tuple(SubjectOutcome(level, draw(st.booleans())) for _ in range(size))
+        decisions.append(design.decide(history))
+        if size < 3:
+            break
+    return ThreePlusThreeRun(design, history, tuple(decisions))
+
+
+@st.composite
+def three_plus_three_scenarios(draw: st.DrawFn) -> tuple[ThreePlusThree, list[Fraction]]:
+    """A 3+3 configuration on a small ladder and one exact true DLT probability per dose."""
+    design = draw(three_plus_three_designs(small_dose_ladders))
+    doses = len(design.ladder)
+    return design, draw(st.lists(exact_probabilities, min_size=doses, max_size=doses))
+
+
+@st.composite
+def outcome_histories(draw: st.DrawFn) -> tuple[SubjectOutcome, ...]:
+    """Histories the notation can write, from a few levels, so runs at one level are common."""
+    levels = draw(st.lists(notation_labels, min_size=1, max_size=4, unique=True))
+    subjects = st.builds(SubjectOutcome, st.sampled_from(levels), st.booleans())
+    return tuple(draw(st.lists(subjects, max_size=20)))

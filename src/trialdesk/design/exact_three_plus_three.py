@@ -10,17 +10,19 @@ per-dose probability of escalating past a dose, (1-p)^3 + 3p(1-p)^5; Lin and Shi
 arXiv:2012.05301; R package ``precautionary``, ``exact()``) enumerates the 3+3 paths
 (10, 46, 154, 442 for 1 to 4 doses).
 
-The walk drives the design's own ``decide`` cohort by cohort, so the numbers describe
-exactly the rules a trial would be run by, options included; each state costs one full
-decision (the history replayed and checked, the reason written), the price of that
-guarantee. Paths that end in the same counts state (the counts per dose and the current
-dose, all a 3+3 decision reads) are merged as the walk goes, layer by layer (each layer
-adds one cohort), so each state is decided once. ``n_terminal_paths`` counts the paths
-before merging, each cohort's outcome being its number of DLTs (orders within a cohort
-are one outcome), and includes paths of probability zero: it is a property of the
-design, not of ``true_tox``. The numbers agree to 1e-12 with an independent
-enumeration, R package bcrm's ``threep3`` (Sweeting et al. 2013, J Stat Softw 54(13)),
-and the path counts with precautionary's (see the tests).
+The walk drives the design's own rules cohort by cohort, options included, through
+:meth:`~trialdesk.design.three_plus_three.ThreePlusThree.step`, the rules on the counts
+state (the counts per dose and the current dose, all a 3+3 decision reads) that
+``decide`` also applies after replaying a history, so the numbers describe exactly the
+rules a trial would be run by. Paths that end in the same counts state are merged as
+the walk goes, layer by layer; each layer adds one cohort, so a state belongs to one
+layer only and the merge is the memo: each state's step is computed once.
+``n_terminal_paths`` counts the paths before merging, each cohort's outcome being its
+number of DLTs (orders within a cohort are one outcome), and includes paths of
+probability zero: it is a property of the design, not of ``true_tox``. The numbers
+agree to 1e-12 with an independent enumeration, R package bcrm's ``threep3``
+(Sweeting et al. 2013, J Stat Softw 54(13)), and the path counts with precautionary's
+(see the tests).
 
 With :class:`~fractions.Fraction` probabilities every number is an exact ``Fraction``;
 with floats, floats.
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Generic, TypeVar, overload
 
-from trialdesk.design.history import Label, SubjectOutcome
+from trialdesk.design.history import Label
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
 
@@ -71,16 +73,20 @@ class ThreePlusThreeOC(Generic[_Num]):
 
 @dataclass(slots=True)
 class _Reach(Generic[_Num]):
-    """One counts state of a layer: a history that reaches it, its probability, its paths."""
+    """One counts state of a layer: the probability of reaching it, the paths that do."""
 
-    history: tuple[SubjectOutcome, ...]
     probability: _Num
     paths: int
 
 
 @dataclass(slots=True)
 class _Totals(Generic[_Num]):
-    """Sums over the trials that have ended, weighted by their probability."""
+    """Probability-weighted sums: per dose over the cohorts treated, the rest over endings.
+
+    The expected subjects and DLTs at a dose are summed cohort by cohort (a cohort of 3
+    reached with probability P adds 3P subjects, and P(k DLTs) k DLTs for each k), which
+    by linearity equals summing each ending's counts, with far fewer terms.
+    """
 
     zero: _Num
     p_select: list[_Num]
@@ -92,18 +98,13 @@ class _Totals(Generic[_Num]):
 
     def end(self, state: _State, reach: _Reach[_Num], mtd: int | None) -> None:
         """Add the trials that stop in ``state`` with ``mtd`` (a position, or None)."""
-        n, y, _ = state
         weight = reach.probability
         if mtd is None:
             self.p_no_mtd += weight
         else:
             self.p_select[mtd] += weight
-        total = sum(n)
+        total = sum(state[0])
         self.n_distribution[total] = self.n_distribution.get(total, self.zero) + weight
-        for index, (n_i, y_i) in enumerate(zip(n, y, strict=True)):
-            if n_i:
-                self.n_per_dose[index] += weight * n_i
-                self.dlt_per_dose[index] += weight * y_i
         self.paths += reach.paths
 
 
@@ -169,37 +170,34 @@ def _as_list(values: object) -> list[Any] | None:
 
 
 def _walk(design: ThreePlusThree, tox: list[_Num], zero: _Num) -> ThreePlusThreeOC[_Num]:
-    """Drive ``design.decide`` over every path, merging paths that reach the same state."""
+    """Drive ``design.step`` over every path, merging paths that reach the same state."""
     labels = design.ladder.labels
-    position = {label: index for index, label in enumerate(labels)}
     size = design.cohort_size
     pmf = [
         [math.comb(size, k) * p**k * (1 - p) ** (size - k) for k in range(size + 1)] for p in tox
     ]
-    cohorts = [
-        [
-            tuple(SubjectOutcome(label, dlt=i >= size - k) for i in range(size))
-            for k in range(size + 1)
-        ]
-        for label in labels
-    ]
     totals = _Totals(zero, [zero] * len(labels), [zero] * len(labels), [zero] * len(labels), zero)
     empty = (0,) * len(labels)
-    layer: dict[_State, _Reach[_Num]] = {(empty, empty, None): _Reach((), zero + 1, 1)}
+    layer: dict[_State, _Reach[_Num]] = {(empty, empty, None): _Reach(zero + 1, 1)}
     while layer:
         following: dict[_State, _Reach[_Num]] = {}
         for state, reach in layer.items():
-            decision = design.decide(reach.history)
-            if decision.next_level is None:
-                totals.end(state, reach, None if decision.mtd is None else position[decision.mtd])
+            n, y, current = state
+            step = design.step(n, y, current)
+            dose = step.next_index
+            if dose is None:
+                totals.end(state, reach, step.mtd_index)
                 continue
-            dose = position[decision.next_level]
-            for k, cohort in enumerate(cohorts[dose]):
-                child = _next_state(state, dose, size, k)
-                weight = reach.probability * pmf[dose][k]
+            totals.n_per_dose[dose] += reach.probability * size
+            # Zero-probability outcomes are kept: n_terminal_paths counts them too.
+            n_after = _plus(n, dose, size)
+            for dlts, p_dlts in enumerate(pmf[dose]):
+                child = (n_after, _plus(y, dose, dlts), dose)
+                weight = reach.probability * p_dlts
+                totals.dlt_per_dose[dose] += weight * dlts
                 known = following.get(child)
                 if known is None:
-                    following[child] = _Reach(reach.history + cohort, weight, reach.paths)
+                    following[child] = _Reach(weight, reach.paths)
                 else:
                     known.probability += weight
                     known.paths += reach.paths
@@ -207,14 +205,9 @@ def _walk(design: ThreePlusThree, tox: list[_Num], zero: _Num) -> ThreePlusThree
     return _result(labels, totals)
 
 
-def _next_state(state: _State, dose: int, size: int, dlts: int) -> _State:
-    """``state`` after a cohort of ``size`` with ``dlts`` DLTs at ``dose``."""
-    n, y, _ = state
-    return (
-        (*n[:dose], n[dose] + size, *n[dose + 1 :]),
-        (*y[:dose], y[dose] + dlts, *y[dose + 1 :]),
-        dose,
-    )
+def _plus(counts: tuple[int, ...], index: int, more: int) -> tuple[int, ...]:
+    """``counts`` with ``more`` added at ``index``."""
+    return (*counts[:index], counts[index] + more, *counts[index + 1 :])
 
 
 def _result(labels: tuple[Label, ...], totals: _Totals[_Num]) -> ThreePlusThreeOC[_Num]:

@@ -5,7 +5,8 @@ their protocol labels (the seed's -1, 1, 2), never by position: a
 :class:`DoseLadder` maps labels to positions once, and refuses a label it does
 not hold. The compact notation ``"1NNN 2NTN"`` (a cohort of three at level 1
 with no DLT, then three at level 2 with one DLT; ``T`` marks a DLT) is read by
-:func:`parse_outcomes` for tests and the command line.
+:func:`parse_outcomes` for tests and the command line, and written by
+:func:`format_outcomes` for messages and logs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "Label",
     "SubjectOutcome",
     "count_by_dose",
+    "format_outcomes",
     "parse_outcomes",
 ]
 
@@ -122,3 +124,49 @@ def parse_outcomes(text: str) -> tuple[SubjectOutcome, ...]:
         label: Label = int(match["number"]) if match["number"] else match["name"]
         subjects.extend(SubjectOutcome(label, letter == "T") for letter in match["outcomes"])
     return tuple(subjects)
+
+
+def format_outcomes(history: Sequence[SubjectOutcome]) -> str:
+    """Write ``history`` in the compact notation: the inverse of :func:`parse_outcomes`.
+
+    Consecutive subjects at the same level form one group (``"1NNNNTN 2TTN"``: six at
+    level 1, then three at level 2), so the text is the same however the history was
+    cut into cohorts; a text label goes in brackets (``[1a]NT``, and ``[1]`` for the
+    text ``"1"``, which is not the number 1). ``followup_days`` is not part of the
+    notation and is left out: ``parse_outcomes(format_outcomes(history)) == history``
+    for every history whose subjects have completed their DLT windows.
+
+    Raises:
+        DesignInputError: naming ``history``, when a subject's level has no written
+            form the notation reads back: only integers (not booleans) and non-empty
+            text without white space or ``]`` have one.
+    """
+    groups: list[str] = []
+    previous: object = None
+    for number, subject in enumerate(history, start=1):
+        letter = "T" if subject.dlt else "N"
+        if groups and _same_level(subject.level, previous):
+            groups[-1] += letter
+        else:
+            groups.append(_written_label(history, number, subject.level) + letter)
+        previous = subject.level
+    return " ".join(groups)
+
+
+def _same_level(level: object, previous: object) -> bool:
+    """Equal and of one type: ``True == 1``, but a boolean level has no written form."""
+    return type(level) is type(previous) and level == previous
+
+
+def _written_label(history: Sequence[SubjectOutcome], number: int, level: object) -> str:
+    """``level`` as :func:`parse_outcomes` reads it back; subject ``number`` is 1-based."""
+    if isinstance(level, int) and not isinstance(level, bool):
+        return str(level)
+    if isinstance(level, str) and _COHORT.fullmatch(f"[{level}]N"):
+        return f"[{level}]"
+    raise DesignInputError(
+        "history",
+        history,
+        f"levels the outcome notation can write (integers, or text without white space or "
+        f"']'), but subject {number} is at level {level!r}",
+    )

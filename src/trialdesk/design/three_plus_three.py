@@ -20,8 +20,12 @@ protocol text leaves open made explicit options:
 A dose is never re-escalated to once known too toxic; a dose with at most 1/6 below a
 too-toxic dose is the MTD.
 
-Decisions are a pure function of the history: the counts per dose and the dose the
-last subject received (the current dose). The history is replayed cohort by cohort
+Decisions are a pure function of the history through the counts per dose and the dose
+the last subject received (the current dose): :meth:`ThreePlusThree.step` applies the
+rules to those counts alone, with no history and no reason text, and is the one rule
+implementation; :meth:`ThreePlusThree.decide` replays the history, calls ``step`` after
+each cohort, and dresses the last step as a :class:`~trialdesk.design.decision.Decision`
+(labels, counts, reason). The history is replayed cohort by cohort
 (every cohort has 3 subjects, only the last may be incomplete) and refused with a
 :class:`~trialdesk.errors.DesignInputError` naming ``history`` when no 3+3 trial of
 this configuration could have produced it: a cohort at a dose the rules did not
@@ -57,13 +61,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from trialdesk.design.decision import Decision
-from trialdesk.design.history import DoseCounts, DoseLadder, Label, SubjectOutcome
+from trialdesk.design.history import (
+    DoseCounts,
+    DoseLadder,
+    Label,
+    SubjectOutcome,
+    format_outcomes,
+)
 from trialdesk.errors import DesignInputError
 
-__all__ = ["THREE_PLUS_THREE_RULES", "LowerZeroOfThree", "ThreePlusThree"]
+__all__ = ["THREE_PLUS_THREE_RULES", "LowerZeroOfThree", "ThreePlusThree", "ThreePlusThreeStep"]
 
 LowerZeroOfThree = Literal["expand", "stop"]
 
@@ -117,19 +127,26 @@ _REASONS: dict[str, str] = {
     ),
 }
 
-# Shared instances (DoseCounts is immutable): dressing a decision builds no new ones.
-_COUNTS = {(n, y): DoseCounts(n, y) for n in range(2 * _COHORT + 1) for y in range(n + 1)}
-
 THREE_PLUS_THREE_RULES: tuple[str, ...] = tuple(_REASONS)
 """Every rule id :class:`ThreePlusThree` can return, in the order the docstring lists them."""
 
 
-class _Step(NamedTuple):
-    """A decision before it is dressed for reading: positions, not labels."""
+@dataclass(frozen=True, slots=True)
+class ThreePlusThreeStep:
+    """The rule that fired on the counts, by positions (0 = lowest dose), not labels.
+
+    ``next_index`` is the dose of the next subjects, None when the trial stops;
+    ``mtd_index`` the dose declared the MTD when it stops with one.
+    """
 
     rule: str
     next_index: int | None
     mtd_index: int | None
+
+    @property
+    def stop(self) -> bool:
+        """Whether the trial stops."""
+        return self.next_index is None
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -199,8 +216,8 @@ class ThreePlusThree:
         labels = self.ladder.labels
         n = [0] * len(labels)
         y = [0] * len(labels)
-        step = _Step("3+3.start", self.ladder.index(self.start), None)
         current: int | None = None
+        step = self.step(n, y, current)
         for first in range(0, len(history), _COHORT):
             if step.next_index is None:
                 raise self._refusal(history, first, step, (n, y))
@@ -212,50 +229,84 @@ class ThreePlusThree:
                     raise self._refusal(history, first, step, (n, y))
                 y[current] += subject.dlt
             n[current] += len(cohort)
-            step = self._rule(n, y, current)
+            step = self.step(n, y, current)
         return self._dress(step, n, y, current)
 
     # --- the rules, on positions ------------------------------------------------------------
 
-    def _rule(self, n: list[int], y: list[int], current: int) -> _Step:
+    def step(self, n: Sequence[int], y: Sequence[int], current: int | None) -> ThreePlusThreeStep:
+        """The rule that fires on subjects ``n`` and DLTs ``y`` per dose (ladder order).
+
+        ``current`` is the position of the dose treated last, None before any subject.
+        No history to replay, no reason to write: cheap enough for one call per state of
+        an exact enumeration. The counts must be reachable by this design (:meth:`decide`
+        proves it by replaying a history); only their shape is checked here.
+
+        Raises:
+            DesignInputError: naming ``n``, ``y`` or ``current`` when a count is missing
+                or ``current`` is not a treated dose (or is set before any subject).
+        """
+        doses = len(self.ladder.labels)
+        if len(n) != doses or len(y) != doses:
+            raise self._bad_counts(n, y, current)
+        if current is None:
+            if any(n):
+                raise self._bad_counts(n, y, current)
+            return ThreePlusThreeStep("3+3.start", self.ladder.index(self.start), None)
+        if type(current) is not int or not 0 <= current < doses or not n[current]:
+            raise self._bad_counts(n, y, current)
+        return self._after_cohort(n, y, current)
+
+    def _after_cohort(self, n: Sequence[int], y: Sequence[int], current: int) -> ThreePlusThreeStep:
         """The rule that fires after a cohort (complete or not) at ``current``."""
-        if n[current] % _COHORT:
-            return _Step("3+3.complete_cohort", current, None)
+        if n[current] % _COHORT:  # only the current dose can have a partial cohort
+            return ThreePlusThreeStep("3+3.complete_cohort", current, None)
         if y[current] >= _TOO_TOXIC:
             return self._too_toxic(n, current)
         if n[current] == _COHORT and y[current] == 1:
-            return _Step("3+3.expand_after_1_of_3", current, None)
+            return ThreePlusThreeStep("3+3.expand_after_1_of_3", current, None)
         if current + 1 < len(n) and y[current + 1] >= _TOO_TOXIC:
             return self._below_too_toxic(n, current)
         if current + 1 == len(n):
             return self._past_top(n, current)
         rule = "3+3.escalate_after_0_of_3" if n[current] == _COHORT else "3+3.escalate_after_1_of_6"
-        return _Step(rule, current + 1, None)
+        return ThreePlusThreeStep(rule, current + 1, None)
 
-    def _past_top(self, n: list[int], current: int) -> _Step:
+    def _bad_counts(
+        self, n: Sequence[int], y: Sequence[int], current: int | None
+    ) -> DesignInputError:
+        """The error for counts of the wrong shape, naming the first argument at fault."""
+        doses = len(self.ladder)
+        for argument, counts in (("n", n), ("y", y)):
+            if len(counts) != doses:
+                return DesignInputError(argument, counts, f"{doses} counts, one per level")
+        expected = f"the position (0 to {doses - 1}) of the dose treated last, None before any"
+        return DesignInputError("current", current, expected)
+
+    def _past_top(self, n: Sequence[int], current: int) -> ThreePlusThreeStep:
         """At most one DLT at the top dose: nothing higher to escalate to."""
         if n[current] == _COHORT and self.expand_top:
-            return _Step("3+3.expand_top", current, None)
-        return _Step("3+3.top_dose_mtd", None, current)
+            return ThreePlusThreeStep("3+3.expand_top", current, None)
+        return ThreePlusThreeStep("3+3.top_dose_mtd", None, current)
 
-    def _below_too_toxic(self, n: list[int], current: int) -> _Step:
+    def _below_too_toxic(self, n: Sequence[int], current: int) -> ThreePlusThreeStep:
         """At most one DLT at ``current``, whose next higher dose is too toxic."""
         if n[current] == _COHORT and self.lower_zero_of_three == "expand":
-            return _Step("3+3.expand_below_too_toxic", current, None)
-        return _Step("3+3.mtd_below_too_toxic", None, current)
+            return ThreePlusThreeStep("3+3.expand_below_too_toxic", current, None)
+        return ThreePlusThreeStep("3+3.mtd_below_too_toxic", None, current)
 
-    def _too_toxic(self, n: list[int], current: int) -> _Step:
+    def _too_toxic(self, n: Sequence[int], current: int) -> ThreePlusThreeStep:
         """Two or more DLTs at ``current``: de-escalate, or stop with the dose below or none."""
         if current == 0:
-            return _Step("3+3.too_toxic_stop_lowest", None, None)
+            return ThreePlusThreeStep("3+3.too_toxic_stop_lowest", None, None)
         below = current - 1
         if not self.deescalate:
             if n[below] == 0:
-                return _Step("3+3.too_toxic_no_deescalation_untested", None, None)
-            return _Step("3+3.too_toxic_no_deescalation", None, below)
+                return ThreePlusThreeStep("3+3.too_toxic_no_deescalation_untested", None, None)
+            return ThreePlusThreeStep("3+3.too_toxic_no_deescalation", None, below)
         if n[below] == 0 or (n[below] == _COHORT and self.lower_zero_of_three == "expand"):
-            return _Step("3+3.too_toxic_deescalate", below, None)
-        return _Step("3+3.too_toxic_mtd_below", None, below)
+            return ThreePlusThreeStep("3+3.too_toxic_deescalate", below, None)
+        return ThreePlusThreeStep("3+3.too_toxic_mtd_below", None, below)
 
     # --- reading the history ----------------------------------------------------------------
 
@@ -263,7 +314,7 @@ class ThreePlusThree:
         self,
         history: Sequence[SubjectOutcome],
         first: int,
-        step: _Step,
+        step: ThreePlusThreeStep,
         counts: tuple[list[int], list[int]],
     ) -> DesignInputError:
         """The error for the cohort starting at subject ``first`` (0-based): who broke what."""
@@ -289,19 +340,18 @@ class ThreePlusThree:
         else:
             state = (*counts, labels.index(subject.level))
             why = self._impossible(history, number, step, state)
-        return DesignInputError("history", _notation(history), why)
+        return DesignInputError("history", _shown(history), why)
 
     def _impossible(
         self,
         history: Sequence[SubjectOutcome],
         number: int,
-        step: _Step,
+        step: ThreePlusThreeStep,
         state: tuple[list[int], list[int], int],
     ) -> str:
         """Why subject ``number`` (0-based) could not be treated where it was."""
         first = number - number % _COHORT
-        prefix = _notation(history[:first])
-        done = f"after {prefix!r}" if prefix else "with no subject treated"
+        done = f"after {_shown(history[:first])!r}" if first else "with no subject treated"
         if step.next_index is None:
             rule = f"the trial stops ({step.rule})"
         else:
@@ -328,11 +378,11 @@ class ThreePlusThree:
 
     # --- dressing a step for reading --------------------------------------------------------
 
-    def _dress(self, step: _Step, n: list[int], y: list[int], current: int | None) -> Decision:
+    def _dress(
+        self, step: ThreePlusThreeStep, n: list[int], y: list[int], current: int | None
+    ) -> Decision:
         labels = self.ladder.labels
-        counts = tuple(
-            _COUNTS.get((n_i, y_i)) or DoseCounts(n_i, y_i) for n_i, y_i in zip(n, y, strict=True)
-        )
+        counts = tuple(DoseCounts(n_i, y_i) for n_i, y_i in zip(n, y, strict=True))
         fields = _reason_fields(labels, counts, step, current)
         return Decision(
             next_level=None if step.next_index is None else labels[step.next_index],
@@ -345,7 +395,10 @@ class ThreePlusThree:
 
 
 def _reason_fields(
-    labels: tuple[Label, ...], counts: tuple[DoseCounts, ...], step: _Step, current: int | None
+    labels: tuple[Label, ...],
+    counts: tuple[DoseCounts, ...],
+    step: ThreePlusThreeStep,
+    current: int | None,
 ) -> dict[str, object]:
     """The values a reason template may name; absent neighbours read as '-'."""
 
@@ -380,18 +433,9 @@ def _pending(subject: SubjectOutcome) -> bool:
     return subject.followup_days is not None and not subject.dlt
 
 
-def _notation(history: Sequence[SubjectOutcome]) -> str:
-    """``history`` in the compact notation, one group per cohort of 3 (``"1NNN 1NTN"``).
-
-    Within a cohort a change of level starts a new group, so an impossible cohort
-    shows as it happened (``"1NN 2N"``); text labels go in brackets.
-    """
-    groups: list[str] = []
-    for number, subject in enumerate(history):
-        letter = "T" if subject.dlt else "N"
-        if number % _COHORT and subject.level == history[number - 1].level:
-            groups[-1] += letter
-        else:
-            name = subject.level if isinstance(subject.level, int) else f"[{subject.level}]"
-            groups.append(f"{name}{letter}")
-    return " ".join(groups)
+def _shown(history: Sequence[SubjectOutcome]) -> object:
+    """``history`` in the outcome notation for a message, or as is when a label has none."""
+    try:
+        return format_outcomes(history)
+    except DesignInputError:
+        return tuple(history)

@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from strategies import three_plus_three_scenarios
 from trialdesk.design import DoseLadder
 from trialdesk.design.exact_three_plus_three import ThreePlusThreeOC, exact_oc
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
 
-# --- strategies ---------------------------------------------------------------------------------
-
 SEED = DoseLadder((-1, 1, 2))
 F = Fraction
-
-# Small ladders keep the exact (Fraction) walk fast; labels are never indices.
-small_ladders = st.sampled_from(
-    [DoseLadder((1,)), DoseLadder((1, 2)), SEED, DoseLadder(("A", "B", "C", "D"))]
-)
-# Probabilities with small denominators, 0 and 1 included: exact, and edge cases are common.
-fractions = st.builds(Fraction, st.integers(0, 12), st.just(12)) | st.sampled_from(
-    [Fraction(0), Fraction(1), Fraction(1, 3), Fraction(1, 7)]
-)
-
-
-@st.composite
-def scenarios(draw: st.DrawFn) -> tuple[ThreePlusThree, list[Fraction]]:
-    """A 3+3 configuration and one true DLT probability per dose."""
-    ladder = draw(small_ladders)
-    design = ThreePlusThree(
-        ladder,
-        draw(st.sampled_from(ladder.labels)),
-        deescalate=draw(st.booleans()),
-        lower_zero_of_three=draw(st.sampled_from(["expand", "stop"])),
-        expand_top=draw(st.booleans()),
-    )
-    return design, draw(st.lists(fractions, min_size=len(ladder), max_size=len(ladder)))
 
 
 def ladder_of(doses: int) -> DoseLadder:
@@ -110,100 +87,31 @@ def test_other_option_sets_count_other_paths(options: dict[str, object], paths: 
 # --- bcrm, an independent enumeration -----------------------------------------------------------
 
 
-# R package bcrm 0.5.4 (Sweeting, Wheeler; /work/shared/peers/bcrm_0.5.4.tar.gz), its 3+3
-# (Chang et al. 2006 when de-escalating; Storer 1989 / Reiner et al. 1999 when
-# escalation-only) matches options deescalate=True/False with the defaults otherwise,
-# starting at the lowest dose. Values printed with
-#   r <- threep3(truep, threep3.start = 1, threep3.esc.only = ESC, quietly = TRUE)
-#   sapply(0:k, function(d) sum(r$prob[r$mtd == d]))        # no MTD, then p_select
-#   r$n.average; r$dlt.average; length(r$prob)
-#   sapply(sort(unique(r$ssize)), function(s) sum(r$prob[r$ssize == s]))
-@dataclass(frozen=True)
-class Bcrm:
-    """One threep3 run: its inputs, then its outputs in the order listed above."""
-
-    tox: list[float]
-    deescalate: bool
-    no_mtd: float
-    select: list[float]
-    n_per_dose: list[float]
-    dlt_per_dose: list[float]
-    n_distribution: dict[int, float]
-    designs: int
+# R package bcrm 0.5.4 (Sweeting, Wheeler; /work/shared/peers/bcrm_0.5.4.tar.gz), under
+# R 4.2.2: its 3+3 (Chang et al. 2006 when de-escalating; Storer 1989 / Reiner et al. 1999
+# when escalation-only) is ours with deescalate = !threep3.esc.only and the other options
+# at their defaults, starting at the lowest dose (threep3.start = 1). Each case holds the
+# threep3 call, and the file the R expression behind each output.
+THREEP3 = Path(__file__).resolve().parents[2] / "data" / "bcrm" / "threep3.json"
+BCRM_THREEP3 = json.loads(THREEP3.read_text(encoding="utf-8"))
 
 
-BCRM = [
-    Bcrm(
-        # threep3(c(0.05, 0.15, 0.3, 0.5), threep3.start = 1, threep3.esc.only = FALSE)
-        [0.05, 0.15, 0.3, 0.5],
-        True,
-        0.027846831859058906,
-        [0.20056856325226807, 0.42864293594893588, 0.27564484321967447, 0.067296825720062542],
-        [3.9394929244381642, 4.88684455549887, 4.099641900239015, 1.615123817281501],
-        [0.19697464622190825, 0.73302668332483067, 1.2298925700717043, 0.80756190864075061],
-        {
-            3: 0.0072499999999999943,
-            6: 0.019307859375000014,
-            9: 0.059136610042968767,
-            12: 0.28850038643175757,
-            15: 0.35963613885839174,
-            18: 0.19803966851769003,
-            21: 0.06169609504505346,
-            24: 0.0064332417291383254,
-        },
-        346,
-    ),
-    Bcrm(
-        # threep3(c(0.05, 0.15, 0.3, 0.5), threep3.start = 1, threep3.esc.only = TRUE)
-        [0.05, 0.15, 0.3, 0.5],
-        False,
-        0.02655785937500001,
-        [0.18126233387066379, 0.40063463892851769, 0.32424834210575593, 0.067296825720062542],
-        [3.4061249999999994, 3.8697975497871093, 3.4245933045989947, 1.615123817281501],
-        [0.17030625000000005, 0.58046963246806627, 1.0273779913796985, 0.80756190864075061],
-        {
-            3: 0.0072499999999999943,
-            6: 0.071393390625000025,
-            9: 0.22834694775585937,
-            12: 0.33236775592511691,
-            15: 0.24474152585370093,
-            18: 0.095660272454908171,
-            21: 0.018925547410114246,
-            24: 0.0013145599753003325,
-        },
-        91,
-    ),
-    Bcrm(
-        # threep3(c(0.1, 0.2, 0.35), threep3.start = 1, threep3.esc.only = FALSE)
-        [0.1, 0.2, 0.35],
-        True,
-        0.10045688490320209,
-        [0.28656143419251756, 0.35841639965193223, 0.25456528125234845],
-        [4.4365590967716493, 4.6023607806842168, 2.780867888054785],
-        [0.44365590967716501, 0.92047215613684363, 0.97330376081917469],
-        {
-            3: 0.028000000000000008,
-            6: 0.065853000000000023,
-            9: 0.19674252000000009,
-            12: 0.4141553801040001,
-            15: 0.23812042462178409,
-            18: 0.057128675274216029,
-        },
-        118,
-    ),
-]
-
-
-@pytest.mark.parametrize("case", BCRM)
-def test_agrees_with_bcrm_threep3(case: Bcrm) -> None:
-    oc = exact_oc(ThreePlusThree(ladder_of(len(case.tox)), deescalate=case.deescalate), case.tox)
+@pytest.mark.parametrize("case", BCRM_THREEP3["cases"], ids=lambda case: case["id"])
+def test_agrees_with_bcrm_threep3(case: dict[str, Any]) -> None:
+    truep, expected = case["inputs"]["truep"], case["output"]
+    design = ThreePlusThree(
+        ladder_of(len(truep)), deescalate=not case["inputs"]["threep3.esc.only"]
+    )
+    oc = exact_oc(design, truep)
     close = pytest.approx
-    assert oc.p_no_mtd == close(case.no_mtd, rel=1e-12)
-    assert list(oc.p_select) == close(case.select, rel=1e-12)
-    assert list(oc.expected_n_per_dose) == close(case.n_per_dose, rel=1e-12)
-    assert list(oc.expected_dlt_per_dose) == close(case.dlt_per_dose, rel=1e-12)
-    assert oc.n_distribution == close(case.n_distribution, rel=1e-12)
-    assert oc.n_terminal_paths == case.designs
+    assert oc.p_no_mtd == close(expected["no_mtd"], rel=1e-12)
+    assert list(oc.p_select) == close(expected["p_select"], rel=1e-12)
+    assert list(oc.expected_n_per_dose) == close(expected["n_average"], rel=1e-12)
+    assert list(oc.expected_dlt_per_dose) == close(expected["dlt_average"], rel=1e-12)
+    assert oc.n_distribution == close(
+        dict(zip(expected["ssize"], expected["p_ssize"], strict=True)), rel=1e-12
+    )
+    assert oc.n_terminal_paths == expected["designs"]
 
 
 # --- by hand ------------------------------------------------------------------------------------
@@ -263,7 +171,7 @@ def test_certain_outcomes(p: Fraction, selected: tuple[Fraction, ...]) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(scenarios())
+@given(three_plus_three_scenarios())
 def test_probabilities_and_expectations_add_up_exactly(
     scenario: tuple[ThreePlusThree, list[Fraction]],
 ) -> None:
@@ -282,7 +190,7 @@ def test_probabilities_and_expectations_add_up_exactly(
 
 
 @settings(max_examples=60, deadline=None)
-@given(scenarios())
+@given(three_plus_three_scenarios())
 def test_float_and_fraction_results_agree(scenario: tuple[ThreePlusThree, list[Fraction]]) -> None:
     design, tox = scenario
     exact = exact_oc(design, tox)
@@ -304,7 +212,7 @@ def test_float_and_fraction_results_agree(scenario: tuple[ThreePlusThree, list[F
 
 
 @settings(max_examples=30, deadline=None)
-@given(scenarios())
+@given(three_plus_three_scenarios())
 def test_path_count_is_a_property_of_the_design(
     scenario: tuple[ThreePlusThree, list[Fraction]],
 ) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from strategies import outcome_histories
 from trialdesk.design import DoseCounts, DoseLadder, SubjectOutcome, count_by_dose, parse_outcomes
+from trialdesk.design.history import format_outcomes
 from trialdesk.errors import DesignInputError
 
 SEED = DoseLadder((-1, 1, 2))
@@ -53,3 +57,14 @@ def test_notation_round_trips_and_counts_add_up(cohorts: list[tuple[int, str]]) 
     counts = count_by_dose(SEED, history)
     assert sum(c.n for c in counts) == len(history)
     assert sum(c.y for c in counts) == text.count("T")
+
+
+@given(outcome_histories())
+def test_format_outcomes_is_the_inverse_of_parse_outcomes(
+    history: tuple[SubjectOutcome, ...],
+) -> None:
+    text = format_outcomes(history)
+    assert parse_outcomes(text) == history
+    # One group per run of subjects at one level, so the written form is canonical.
+    assert len(text.split()) == len(list(groupby(history, key=lambda subject: subject.level)))
+    assert format_outcomes(parse_outcomes(text)) == text

@@ -1,8 +1,10 @@
-"""The 3+3 design: hand-traced decision tables, refused histories, and contract properties.
+"""The 3+3 design: hand-traced decision tables, refused histories, the rules on counts, and
+contract properties.
 
 Histories are written in the compact notation: ``"1NTN 1NNN"`` is a cohort of three at
 level 1 with one DLT (``T``), then three more at level 1 with none. The seed's ladder
-(NCT07329959: levels -1, 1, 2; start 1) is used throughout, so a label is never an index.
+(NCT07329959: levels -1, 1, 2; start 1) is used throughout, and levels 10 to 60 where six
+doses are needed, so a label is never an index.
 """
 
 from __future__ import annotations
@@ -12,72 +14,26 @@ from dataclasses import dataclass
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
+from strategies import ThreePlusThreeRun, three_plus_three_runs
 from trialdesk.design import (
-    Decision,
     Design,
     DoseCounts,
     DoseLadder,
+    Label,
     SubjectOutcome,
     count_by_dose,
     parse_outcomes,
 )
-from trialdesk.design.three_plus_three import THREE_PLUS_THREE_RULES, ThreePlusThree
+from trialdesk.design.exact_three_plus_three import exact_oc
+from trialdesk.design.three_plus_three import (
+    THREE_PLUS_THREE_RULES,
+    ThreePlusThree,
+    ThreePlusThreeStep,
+)
 from trialdesk.errors import DesignInputError
 
-# --- strategies ---------------------------------------------------------------------------------
-
 SEED = DoseLadder((-1, 1, 2))
-
-ladders = st.sampled_from(
-    [
-        SEED,
-        DoseLadder((1,)),
-        DoseLadder((1, 2)),
-        DoseLadder(("A", "B", "C", "D")),
-        DoseLadder((0, 1, 2, 3, 4)),
-    ]
-)
-
-
-@st.composite
-def designs(draw: st.DrawFn) -> ThreePlusThree:
-    """Any 3+3 configuration: a ladder, a start on it, every option value."""
-    ladder = draw(ladders)
-    return ThreePlusThree(
-        ladder,
-        draw(st.sampled_from(ladder.labels)),
-        deescalate=draw(st.booleans()),
-        lower_zero_of_three=draw(st.sampled_from(["expand", "stop"])),
-        expand_top=draw(st.booleans()),
-    )
-
-
-@dataclass(frozen=True)
-class Run:
-    """A trial run by the design itself, and the decision after each cohort (or part)."""
-
-    design: ThreePlusThree
-    history: tuple[SubjectOutcome, ...]
-    decisions: tuple[Decision, ...]  # decisions[k] follows the first k cohorts
-
-
-@st.composite
-def runs(draw: st.DrawFn) -> Run:
-    """Run a design with random DLT draws until it stops, or cut it short (maybe mid-cohort)."""
-    design = draw(designs())
-    history: tuple[SubjectOutcome, ...] = ()
-    decisions = [design.decide(history)]
-    while not decisions[-1].stop and draw(st.integers(0, 9)) != 0:
-        level = decisions[-1].next_level
-        assert level is not None
-        size = 3 if draw(st.integers(0, 5)) else draw(st.integers(1, 2))
-        history += tuple(SubjectOutcome(level, draw(st.booleans())) for _ in range(size))
-        decisions.append(design.decide(history))
-        if size < 3:
-            break
-    return Run(design, history, tuple(decisions))
 
 
 # --- configuration ------------------------------------------------------------------------------
@@ -354,11 +310,126 @@ def test_a_subject_still_in_follow_up_is_not_decided_on() -> None:
     assert ThreePlusThree(SEED, 1).decide(history).rule == "3+3.expand_after_1_of_3"
 
 
+def test_the_refused_history_is_shown_in_the_notation_one_group_per_level_run() -> None:
+    with pytest.raises(DesignInputError) as caught:
+        ThreePlusThree(SEED, 1).decide(parse_outcomes("1NNN 2NTT 2NNN"))
+    assert str(caught.value) == (
+        "argument `history` got '1NNN 2NTTNNN'; expected a history a 3+3 trial could produce: "
+        "after '1NNN 2NTT' the next cohort (subjects 7-9) is at level 1 "
+        "(3+3.too_toxic_deescalate), but subject 7 was treated at level 2, which is known too "
+        "toxic (2/3)"
+    )
+
+
+def test_a_history_the_notation_cannot_write_is_shown_as_is() -> None:
+    # "high dose" has a space, so no written form: the refusal still says what went wrong.
+    history = (SubjectOutcome("high dose", dlt=False),) * 3
+    with pytest.raises(DesignInputError, match="was treated at level high dose") as caught:
+        ThreePlusThree(DoseLadder(("low dose", "high dose"))).decide(history)
+    assert caught.value.value == history
+
+
+# --- the rules on counts ------------------------------------------------------------------------
+
+OPTION_SETS = [
+    {"deescalate": deescalate, "lower_zero_of_three": lower, "expand_top": expand_top}
+    for deescalate in (True, False)
+    for lower in ("expand", "stop")
+    for expand_top in (True, False)
+]
+SIX = DoseLadder((10, 20, 30, 40, 50, 60))
+State = tuple[tuple[int, ...], tuple[int, ...], int | None]  # n and y per dose, current
+
+
+@pytest.mark.parametrize("options", OPTION_SETS, ids=str)
+def test_step_and_decide_agree_on_every_state_the_exact_walk_visits(
+    options: dict[str, object],
+) -> None:
+    # Walked here by decide, with one history per counts state; exact_oc walks by step from
+    # the same empty state, so agreement at every state means it visits exactly these (the
+    # path counts below confirm it).
+    design = ThreePlusThree(SIX, **options)  # type: ignore[arg-type]
+    empty = (0,) * len(SIX)
+    layer: dict[State, Reached] = {(empty, empty, None): Reached((), 1)}
+    paths = 0
+    while layer:
+        following: dict[State, Reached] = {}
+        for (n, y, current), reached in layer.items():
+            decision = design.decide(reached.history)
+            step = design.step(n, y, current)
+            assert (step.rule, at(step.next_index), at(step.mtd_index), step.stop) == (
+                decision.rule,
+                decision.next_level,
+                decision.mtd,
+                decision.stop,
+            )
+            assert decision.counts == tuple(zip(SIX.labels, map(DoseCounts, n, y), strict=True))
+            if step.next_index is None:
+                paths += reached.paths
+                continue
+            dose = step.next_index
+            for dlts in range(4):
+                cohort = tuple(SubjectOutcome(SIX.labels[dose], k < dlts) for k in range(3))
+                child = (plus(n, dose, 3), plus(y, dose, dlts), dose)
+                known = following.get(child)
+                following[child] = Reached(
+                    reached.history + cohort if known is None else known.history,
+                    reached.paths + (0 if known is None else known.paths),
+                )
+        layer = following
+    assert paths == exact_oc(design, [0.3] * len(SIX)).n_terminal_paths
+
+
+@dataclass(frozen=True)
+class Reached:
+    history: tuple[SubjectOutcome, ...]
+    paths: int
+
+
+def at(index: int | None) -> Label | None:
+    return None if index is None else SIX.labels[index]
+
+
+def plus(counts: tuple[int, ...], index: int, more: int) -> tuple[int, ...]:
+    return (*counts[:index], counts[index] + more, *counts[index + 1 :])
+
+
+@pytest.mark.parametrize("case", TABLE, ids=lambda case: f"{case.start}:{case.history}")
+def test_step_on_the_counts_of_the_hand_traced_histories(case: Case) -> None:
+    design = ThreePlusThree(SEED, case.start, **case.options)  # type: ignore[arg-type]
+    history = parse_outcomes(case.history)
+    counts = count_by_dose(SEED, history)
+    current = SEED.index(history[-1].level) if history else None
+    step = design.step([c.n for c in counts], [c.y for c in counts], current)
+    position = {None: None} | {label: SEED.index(label) for label in SEED.labels}
+    assert step == ThreePlusThreeStep(case.rule, position[case.next_level], position[case.mtd])
+
+
+@pytest.mark.parametrize(
+    ("n", "y", "current", "argument", "expected"),
+    [
+        ([3, 0], [0, 0, 0], 0, "n", "3 counts, one per level"),
+        ([3, 0, 0], [0, 0], 0, "y", "3 counts, one per level"),
+        ([0, 3, 0], [0, 0, 0], None, "current", "the position (0 to 2) of the dose treated last"),
+        ([0, 3, 0], [0, 0, 0], 3, "current", "the position (0 to 2)"),
+        ([0, 3, 0], [0, 0, 0], -1, "current", "the position (0 to 2)"),
+        ([0, 3, 0], [0, 0, 0], 0, "current", "the position (0 to 2)"),
+        ([0, 3, 0], [0, 0, 0], True, "current", "the position (0 to 2)"),
+    ],
+)
+def test_step_refuses_counts_of_the_wrong_shape(
+    n: list[int], y: list[int], current: int | None, argument: str, expected: str
+) -> None:
+    with pytest.raises(DesignInputError, match=f"argument `{argument}` got") as caught:
+        ThreePlusThree(SEED, 1).step(n, y, current)
+    assert expected in str(caught.value)
+
+
 # --- contract properties ------------------------------------------------------------------------
 
 
-@given(runs())
-def test_every_decision_names_its_rule_and_reason(run: Run) -> None:
+@given(three_plus_three_runs())
+def test_every_decision_names_its_rule_and_reason(run: ThreePlusThreeRun) -> None:
     for decision in run.decisions:
         assert decision.rule in THREE_PLUS_THREE_RULES
         assert decision.reason
@@ -366,8 +437,8 @@ def test_every_decision_names_its_rule_and_reason(run: Run) -> None:
         assert decision.next_level is None or decision.next_level in run.design.ladder.labels
 
 
-@given(runs())
-def test_decisions_are_a_pure_function_of_the_history(run: Run) -> None:
+@given(three_plus_three_runs())
+def test_decisions_are_a_pure_function_of_the_history(run: ThreePlusThreeRun) -> None:
     for k, decision in enumerate(run.decisions):
         prefix = run.history[: 3 * k]
         again = run.design.decide(list(prefix))
@@ -377,8 +448,8 @@ def test_decisions_are_a_pure_function_of_the_history(run: Run) -> None:
         )
 
 
-@given(runs())
-def test_never_treats_above_a_dose_known_too_toxic(run: Run) -> None:
+@given(three_plus_three_runs())
+def test_never_treats_above_a_dose_known_too_toxic(run: ThreePlusThreeRun) -> None:
     ladder = run.design.ladder
     for decision in run.decisions:
         toxic = [ladder.index(label) for label, c in decision.counts if c.y >= 2]
@@ -391,8 +462,10 @@ def test_never_treats_above_a_dose_known_too_toxic(run: Run) -> None:
                 assert ladder.index(decision.next_level) < min(toxic)
 
 
-@given(runs())
-def test_the_mtd_was_treated_tolerated_and_lies_below_every_too_toxic_dose(run: Run) -> None:
+@given(three_plus_three_runs())
+def test_the_mtd_was_treated_tolerated_and_lies_below_every_too_toxic_dose(
+    run: ThreePlusThreeRun,
+) -> None:
     ladder = run.design.ladder
     for decision in run.decisions:
         counts = dict(decision.counts)
@@ -406,8 +479,8 @@ def test_the_mtd_was_treated_tolerated_and_lies_below_every_too_toxic_dose(run: 
         assert all(c.n <= 6 for c in counts.values())
 
 
-@given(runs())
-def test_expanding_options_declare_mtds_with_six(run: Run) -> None:
+@given(three_plus_three_runs())
+def test_expanding_options_declare_mtds_with_six(run: ThreePlusThreeRun) -> None:
     design = run.design
     final = run.decisions[-1]
     top = design.ladder.highest
