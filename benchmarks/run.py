@@ -24,7 +24,7 @@ from trialdesk.design.boin import Boin
 from trialdesk.design.exact_table import exact_oc_table
 from trialdesk.design.exact_three_plus_three import exact_oc
 from trialdesk.design.history import DoseLadder
-from trialdesk.design.simulate_table import draw_tolerances, simulate_table
+from trialdesk.design.simulate import draw_tolerances, simulate_table
 from trialdesk.design.three_plus_three import ThreePlusThree
 
 ROOT = Path(__file__).resolve().parents[1]

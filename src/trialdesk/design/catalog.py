@@ -26,7 +26,11 @@ from trialdesk.design.history import DoseLadder, Label
 from trialdesk.design.interval_tables import i3plus3_table, keyboard_table, mtpi2_table
 from trialdesk.design.isotonic import IsotonicSelector
 from trialdesk.design.oc import OperatingCharacteristics
-from trialdesk.design.simulate_table import draw_tolerances, simulate_table
+from trialdesk.design.simulate import (
+    draw_tolerances,
+    simulate_table,
+    simulate_three_plus_three,
+)
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
 
@@ -143,9 +147,11 @@ def compute_oc(
     seed: int = 2026,
 ) -> OperatingCharacteristics[float]:
     """Operating characteristics by exact enumeration or seeded Monte Carlo."""
+    rng = np.random.default_rng(seed)
     if isinstance(design, ThreePlusThree):
-        if method != "exact":
-            raise DesignInputError("method", method, "exact for 3+3 (Monte Carlo is not built yet)")
+        if method == "mc":
+            tolerances = draw_tolerances(rng, trials, 6 * len(design.ladder))
+            return simulate_three_plus_three(design, true_tox, tolerances)
         oc = exact_oc_three_plus_three(design, true_tox)
         return OperatingCharacteristics(
             labels=oc.labels,
@@ -163,7 +169,6 @@ def compute_oc(
         raise DesignInputError("design", design.name, "3+3 or a table design for now")
     if method == "exact":
         return exact_oc_table(design, table, true_tox)
-    rng = np.random.default_rng(seed)
     return simulate_table(design, table, true_tox, draw_tolerances(rng, trials, table.max_subjects))
 
 

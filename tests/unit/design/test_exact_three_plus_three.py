@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from strategies import three_plus_three_scenarios
 from trialdesk.design import DoseLadder
 from trialdesk.design.exact_three_plus_three import ThreePlusThreeOC, exact_oc
+from trialdesk.design.simulate import draw_tolerances, simulate_three_plus_three
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
 
@@ -262,3 +263,25 @@ def test_ints_are_floats() -> None:
     oc = exact_oc(ThreePlusThree(SEED), [0, 0, 1])
     assert oc.p_select == (0.0, 1.0, 0.0)
     assert isinstance(oc.p_select[1], float)
+
+
+@pytest.mark.parametrize("true_tox", [(0.05, 0.15, 0.30), (0.30, 0.45, 0.60), (0.02, 0.05, 0.10)])
+@pytest.mark.parametrize(
+    ("deescalate", "expand_top"), [(True, False), (False, False), (True, True)]
+)
+def test_monte_carlo_agrees_with_exact_within_4_se(
+    true_tox: tuple[float, ...], deescalate: bool, expand_top: bool
+) -> None:
+    design = ThreePlusThree(DoseLadder((-1, 1, 2)), 1, deescalate=deescalate, expand_top=expand_top)
+    exact = exact_oc(design, true_tox)
+    tolerances = draw_tolerances(np.random.default_rng(2026), 4000, 18)
+    mc = simulate_three_plus_three(design, true_tox, tolerances)
+    assert mc.se is not None
+    se_select = mc.se["p_select"]
+    assert isinstance(se_select, tuple)
+    for ours, truth, se in zip(mc.p_select, exact.p_select, se_select, strict=True):
+        assert abs(ours - truth) <= 4 * max(se, 1 / 4000)
+    se_n = mc.se["expected_n"]
+    assert isinstance(se_n, float)
+    assert abs(mc.expected_n - exact.expected_n) <= 4 * max(se_n, 0.01)
+    assert set(mc.n_distribution) <= set(exact.n_distribution)

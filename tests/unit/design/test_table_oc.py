@@ -15,7 +15,7 @@ from trialdesk.design.history import DoseLadder
 from trialdesk.design.interval_tables import i3plus3_table, keyboard_table, mtpi2_table
 from trialdesk.design.isotonic import IsotonicSelector
 from trialdesk.design.oc import OperatingCharacteristics
-from trialdesk.design.simulate_table import draw_tolerances, simulate_table
+from trialdesk.design.simulate import draw_tolerances, simulate_table
 from trialdesk.errors import DesignInputError
 
 FIVE = DoseLadder((1, 2, 3, 4, 5))

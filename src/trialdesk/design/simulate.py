@@ -1,18 +1,18 @@
-"""Monte Carlo operating characteristics of table-driven designs, a batch of trials at once.
+"""Monte Carlo operating characteristics of rule-based designs, a batch of trials at once.
 
-Every trial of the batch advances one cohort per step with NumPy arrays
-(counts per dose, current dose, eliminated doses); only the *decision* is
-taken by the design's own ``decide_from``, once per distinct state of the step
-and memoised across steps, so the simulation runs the very rules a trial is run
-by. Subjects' outcomes come from **common random numbers**: each simulated
-subject has a tolerance u ~ U(0, 1) and has a DLT at dose d when u < p_d, so
-designs compared on the same ``tolerances`` see the same patients. Standard
-errors are binomial (selection) or sample standard deviations over sqrt(trials).
+Every trial of the batch advances one cohort per step with NumPy arrays (counts per
+dose, current dose, eliminated doses); only the *decision* is taken by the design's own
+rule (a table design's ``decide_from``, the 3+3's ``step``), once per distinct state of
+the step and memoised across steps, so the simulation runs the very rules a trial is run
+by. Subjects' outcomes come from **common random numbers**: each simulated subject has a
+tolerance u ~ U(0, 1) and has a DLT at dose d when u < p_d, so designs compared on the
+same ``tolerances`` see the same patients. Standard errors are binomial (selection) or
+sample standard deviations over sqrt(trials).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,11 +20,12 @@ from numpy.typing import NDArray
 
 from trialdesk.design.decision_table import Action, TableDesign, TrialState
 from trialdesk.design.exact_table import StateDecider
-from trialdesk.design.history import DoseCounts
+from trialdesk.design.history import DoseCounts, Label
 from trialdesk.design.oc import OperatingCharacteristics, checked_true_tox
+from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
 
-__all__ = ["draw_tolerances", "simulate_table"]
+__all__ = ["draw_tolerances", "simulate_table", "simulate_three_plus_three"]
 
 _RUNNING = -1
 _NO_MTD = -2
@@ -63,11 +64,53 @@ def simulate_table(
         raise DesignInputError(
             "tolerances", tolerances.shape, f"(trials, >= {table_design.max_subjects}) uniforms"
         )
-    batch = _start(tolerances.shape[0], doses)
-    eliminates = _elimination_cells(table_design)
-    decide = _Memo(design, doses)
-    decide.apply(batch)
-    for step in range(table_design.max_cohorts + 1):
+    memo = _Memo(lambda row: _table_code(design, row, doses))
+    return _run(
+        memo,
+        eliminates=_elimination_cells(table_design),
+        size=size,
+        max_cohorts=table_design.max_cohorts,
+        tox=tox,
+        tolerances=tolerances,
+        labels=table_design.ladder.labels,
+    )
+
+
+def simulate_three_plus_three(
+    design: ThreePlusThree, true_tox: Sequence[float], tolerances: NDArray[np.float64]
+) -> OperatingCharacteristics[float]:
+    """Simulated OCs of a 3+3: at most 6 subjects per dose, so 2 x doses cohorts."""
+    doses = len(design.ladder)
+    tox = np.asarray(checked_true_tox(true_tox, doses), dtype=np.float64)
+    most = 6 * doses
+    if tolerances.ndim != 2 or tolerances.shape[1] < most:
+        raise DesignInputError("tolerances", tolerances.shape, f"(trials, >= {most}) uniforms")
+    memo = _Memo(lambda row: _three_plus_three_code(design, row, doses))
+    no_elimination = np.zeros((most + 1, most + 1), dtype=np.bool_)
+    return _run(
+        memo,
+        eliminates=no_elimination,
+        size=3,
+        max_cohorts=2 * doses,
+        tox=tox,
+        tolerances=tolerances,
+        labels=design.ladder.labels,
+    )
+
+
+def _run(  # noqa: PLR0913 - the engine's inputs, each a different kind
+    memo: _Memo,
+    *,
+    eliminates: NDArray[np.bool_],
+    size: int,
+    max_cohorts: int,
+    tox: NDArray[np.float64],
+    tolerances: NDArray[np.float64],
+    labels: tuple[Label, ...],
+) -> OperatingCharacteristics[float]:
+    batch = _start(tolerances.shape[0], len(labels))
+    memo.apply(batch)
+    for step in range(max_cohorts + 1):
         running = np.flatnonzero(batch.outcome == _RUNNING)
         if running.size == 0:
             break
@@ -75,8 +118,8 @@ def simulate_table(
         slots = tolerances[running, step * size : (step + 1) * size]
         dlts = (slots < tox[dose][:, None]).sum(axis=1)
         _advance(eliminates, batch, _Cohort(running, dose, dlts, size))
-        decide.apply(batch)
-    return _summarise(table_design, batch)
+        memo.apply(batch)
+    return _summarise(labels, batch)
 
 
 def _start(trials: int, doses: int) -> _Batch:
@@ -122,11 +165,15 @@ def _elimination_cells(design: TableDesign) -> NDArray[np.bool_]:
 
 
 class _Memo:
-    """The design's decision for each distinct state, computed once."""
+    """The design's decision for each distinct state row, computed once.
 
-    def __init__(self, design: StateDecider, doses: int) -> None:
-        self._design = design
-        self._doses = doses
+    A row is ``n`` per dose, ``y`` per dose, the current dose (-1 before any
+    subject) and the lowest eliminated dose (the number of doses when none); its
+    code is the next dose (>= 0) while running, ``-3 - outcome`` when it stops.
+    """
+
+    def __init__(self, decide_row: Callable[[NDArray[np.int64]], int]) -> None:
+        self._decide_row = decide_row
         self._seen: dict[bytes, int] = {}
 
     def apply(self, batch: _Batch) -> None:
@@ -144,29 +191,37 @@ class _Memo:
         batch.outcome[running[~moving]] = -3 - result[~moving]
 
     def _code(self, row: NDArray[np.int64]) -> int:
-        """Next dose (>= 0) while running; -3 - outcome when the trial stops."""
         key = row.tobytes()
         code = self._seen.get(key)
         if code is None:
-            code = self._seen[key] = self._decide(row)
+            code = self._seen[key] = self._decide_row(row)
         return code
 
-    def _decide(self, row: NDArray[np.int64]) -> int:
-        j = self._doses
-        counts = tuple(DoseCounts(int(row[d]), int(row[j + d])) for d in range(j))
-        current = None if row[2 * j] < 0 else int(row[2 * j])
-        eliminated = None if row[2 * j + 1] >= j else int(row[2 * j + 1])
-        decision = self._design.decide_from(TrialState(counts, current, eliminated))
-        labels = [label for label, _ in decision.counts]
-        if decision.next_level is not None:
-            return labels.index(decision.next_level)
-        outcome = _NO_MTD if decision.mtd is None else labels.index(decision.mtd)
-        return -3 - outcome
+
+def _table_code(design: StateDecider, row: NDArray[np.int64], doses: int) -> int:
+    j = doses
+    counts = tuple(DoseCounts(int(row[d]), int(row[j + d])) for d in range(j))
+    current = None if row[2 * j] < 0 else int(row[2 * j])
+    eliminated = None if row[2 * j + 1] >= j else int(row[2 * j + 1])
+    decision = design.decide_from(TrialState(counts, current, eliminated))
+    labels = [label for label, _ in decision.counts]
+    if decision.next_level is not None:
+        return labels.index(decision.next_level)
+    return -3 - (_NO_MTD if decision.mtd is None else labels.index(decision.mtd))
 
 
-def _summarise(design: TableDesign, batch: _Batch) -> OperatingCharacteristics[float]:
+def _three_plus_three_code(design: ThreePlusThree, row: NDArray[np.int64], doses: int) -> int:
+    j = doses
+    current = None if row[2 * j] < 0 else int(row[2 * j])
+    step = design.step([int(v) for v in row[:j]], [int(v) for v in row[j : 2 * j]], current)
+    if step.next_index is not None:
+        return step.next_index
+    return -3 - (_NO_MTD if step.mtd_index is None else step.mtd_index)
+
+
+def _summarise(labels: tuple[Label, ...], batch: _Batch) -> OperatingCharacteristics[float]:
     trials = batch.outcome.size
-    doses = len(design.ladder)
+    doses = len(labels)
     selected = np.array([np.mean(batch.outcome == d) for d in range(doses)])
     no_mtd = float(np.mean(batch.outcome == _NO_MTD))
     totals = batch.n.sum(axis=1)
@@ -183,7 +238,7 @@ def _summarise(design: TableDesign, batch: _Batch) -> OperatingCharacteristics[f
         "expected_dlt": float(dlt_totals.std(ddof=1) / root) if trials > 1 else 0.0,
     }
     return OperatingCharacteristics(
-        labels=design.ladder.labels,
+        labels=labels,
         p_select=tuple(float(x) for x in selected),
         p_no_mtd=no_mtd,
         expected_n=float(totals.mean()),
