@@ -257,3 +257,28 @@ def test_skeleton_json() -> None:
     assert isinstance(skeleton, list)
     assert skeleton[2] == 0.25
     assert [round(value, 4) for value in skeleton] == [0.084, 0.1567, 0.25, 0.3545, 0.4603]
+
+
+def test_a_table_from_a_file_runs_like_the_built_in_design(tmp_path: Path) -> None:
+    table = tmp_path / "boin.json"
+    made = runner.invoke(
+        app, ["design", "table", "--design", "boin", "--target", "0.3", "--max-n", "30", "--json"]
+    )
+    assert made.exit_code == 0, made.output
+    table.write_text(made.output, encoding="utf-8")
+    tox = "0.05,0.15,0.30,0.45,0.60"
+    from_file = _json("design", "oc", "--design", "table", "--table", str(table), "--true-tox", tox)
+    built_in = _json("design", "oc", "--design", "boin", "--true-tox", tox)
+    assert from_file["p_select"] == built_in["p_select"]
+    assert from_file["expected_n_per_dose"] == built_in["expected_n_per_dose"]
+
+
+def test_a_malformed_table_file_is_refused_naming_the_cell(tmp_path: Path) -> None:
+    table = tmp_path / "bad.json"
+    table.write_text('{"1": {"0": "E"}}', encoding="utf-8")
+    result = runner.invoke(
+        app, ["design", "next", "--design", "table", "--table", str(table), "--labels", "1,2"]
+    )
+    assert result.exit_code == 2
+    assert str(table) in result.output
+    assert 'argument `table["1"]`' in result.output

@@ -38,6 +38,7 @@ from trialdesk.design.catalog import (
     decision_table_of,
 )
 from trialdesk.design.crm import ModelName
+from trialdesk.design.decision_table import DecisionTable
 from trialdesk.design.oc import OperatingCharacteristics
 from trialdesk.design.paths import PathNode, dose_paths
 from trialdesk.design.skeleton import calibrate_skeleton
@@ -70,6 +71,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a contract fo
 SkeletonOpt = Annotated[
     str | None, typer.Option("--skeleton", help="CRM prior DLT guesses per dose, increasing.")
 ]
+TableOpt = Annotated[
+    Path | None,
+    typer.Option("--table", help='Decision table JSON for --design table: {"n": {"y": "E"}}.'),
+]
 WindowOpt = Annotated[float | None, typer.Option("--window", help="DLT window in days (TITE-CRM).")]
 
 
@@ -90,6 +95,7 @@ def oc_command(
     option: OptionOpt = None,
     skeleton: SkeletonOpt = None,
     window: WindowOpt = None,
+    table: TableOpt = None,
     method: Annotated[
         str, typer.Option("--method", help="exact (enumeration) or mc (Monte Carlo).")
     ] = "exact",
@@ -102,7 +108,7 @@ def oc_command(
         if method not in ("exact", "mc"):
             raise DesignInputError("method", method, "exact or mc")
         common = _Common(
-            design, labels, start, target, cohort_size, max_cohorts, option, skeleton, window
+            design, labels, start, target, cohort_size, max_cohorts, option, skeleton, window, table
         )
         request = common.over_study(study) if study else common.request(true_tox)
         tox = parse_probabilities(true_tox, "true_tox")
@@ -129,8 +135,9 @@ def table_command(
 ) -> None:
     """The protocol-ready decision table n x y -> E / S / D / DU of an interval design."""
     with user_errors():
-        if design not in TABLE_DESIGNS:
-            raise DesignInputError("design", design, "one of " + ", ".join(TABLE_DESIGNS))
+        builtin = [name for name in TABLE_DESIGNS if name != "table"]
+        if design not in builtin:
+            raise DesignInputError("design", design, "one of " + ", ".join(builtin))
         request = DesignRequest(
             design, (1,), target=target, cohort_size=cohort_size, options=_typed(design, option)
         )
@@ -164,12 +171,13 @@ def next_command(
     option: OptionOpt = None,
     skeleton: SkeletonOpt = None,
     window: WindowOpt = None,
+    table: TableOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The next dose decision after the outcomes so far, with its rule and reason."""
     with user_errors():
         common = _Common(
-            design, labels, start, target, cohort_size, max_cohorts, option, skeleton, window
+            design, labels, start, target, cohort_size, max_cohorts, option, skeleton, window, table
         )
         request = common.request()
         history = _history(outcomes, data)
@@ -198,12 +206,13 @@ def paths_command(
     option: OptionOpt = None,
     skeleton: SkeletonOpt = None,
     window: WindowOpt = None,
+    table: TableOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Every outcome of the next cohorts from the current state, with each decision."""
     with user_errors():
         common = _Common(
-            design, labels, start, target, cohort_size, max_cohorts, option, skeleton, window
+            design, labels, start, target, cohort_size, max_cohorts, option, skeleton, window, table
         )
         request = common.request()
         tox = None if true_tox is None else parse_probabilities(true_tox, "true_tox")
@@ -275,6 +284,7 @@ class _Common:
     option: list[str] | None
     skeleton: str | None = None
     window: float | None = None
+    table: Path | None = None
 
     def request(self, true_tox: str | None = None) -> DesignRequest:
         """The design request these options describe (labels default to 1..K)."""
@@ -291,6 +301,7 @@ class _Common:
             options=_typed(self.design, self.option),
             skeleton=self._skeleton(),
             window_days=self.window,
+            table=self._table(),
         )
 
     def over_study(self, path: Path) -> DesignRequest:
@@ -315,6 +326,24 @@ class _Common:
         if count == 0:
             raise DesignInputError("labels", None, "--labels, e.g. -1,1,2")
         return tuple(range(1, count + 1))
+
+    def _table(self) -> DecisionTable | None:
+        if self.table is None:
+            return None
+        try:
+            text = self.table.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise TrialdeskError(f"{self.table}: cannot read: {exc.strerror}") from exc
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TrialdeskError(f"{self.table}: not JSON: {exc}") from exc
+        if isinstance(data, dict) and "table" in data:
+            data = data["table"]  # the output of `trialdesk design table --json`
+        try:
+            return DecisionTable.from_mapping(data)
+        except DesignInputError as exc:
+            raise TrialdeskError(f"{self.table}: {exc}") from exc
 
     def _skeleton(self) -> tuple[float, ...] | None:
         if self.skeleton is None:

@@ -47,7 +47,7 @@ __all__ = [
 
 OptionValue = bool | int | float | str
 
-TABLE_DESIGNS = ("boin", "keyboard", "mtpi2", "i3+3")
+TABLE_DESIGNS = ("boin", "keyboard", "mtpi2", "i3+3", "table")
 MODEL_DESIGNS = ("crm", "tite-crm")
 DESIGN_NAMES = ("3+3", *TABLE_DESIGNS, *MODEL_DESIGNS)
 
@@ -77,6 +77,7 @@ OPTION_TYPES: Mapping[str, Mapping[str, type[OptionValue]]] = {
     "keyboard": {"margin_left": float, "margin_right": float},
     "mtpi2": {"eps1": float, "eps2": float},
     "i3+3": {"eps1": float, "eps2": float},
+    "table": {},
     "crm": _CRM_OPTIONS,
     "tite-crm": {**_CRM_OPTIONS, "scheme": str},
 }
@@ -104,6 +105,7 @@ class DesignRequest:
     options: Mapping[str, OptionValue] = field(default_factory=dict)
     skeleton: tuple[float, ...] | None = None
     window_days: float | None = None
+    table: DecisionTable | None = None
 
 
 def build_design(request: DesignRequest) -> Design:
@@ -267,6 +269,11 @@ def _table_design(request: DesignRequest, ladder: DoseLadder) -> TableDesign:
 
 
 def _interval_table(request: DesignRequest, max_n: int) -> DecisionTable:
+    """The design's built-in table, or the one given (design ``table``, e.g. from a file)."""
+    if request.design == "table":
+        if request.table is None:
+            raise DesignInputError("table", None, "a decision table (--table FILE.json)")
+        return request.table
     options = request.options
     if request.design == "keyboard":
         return keyboard_table(
