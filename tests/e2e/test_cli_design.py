@@ -282,3 +282,21 @@ def test_a_malformed_table_file_is_refused_naming_the_cell(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert str(table) in result.output
     assert 'argument `table["1"]`' in result.output
+
+
+def test_oc_with_an_arrival_rate_adds_the_expected_duration() -> None:
+    # The study's 14-day DLT window applies; cohorts of 3 wait for it.
+    data = _json(
+        "design",
+        "oc",
+        "--study",
+        str(STUDY),
+        "--true-tox",
+        "0.05,0.15,0.30",
+        "--arrival-rate",
+        "0.1",
+    )
+    expected_n = float(str(data["expected_n"]))
+    cohorts = expected_n / 3
+    assert math.isclose(float(str(data["expected_duration_days"])), expected_n / 0.1 + cohorts * 14)
+    assert 0 < float(str(data["share_suspended"])) < 1

@@ -39,6 +39,7 @@ from trialdesk.design.catalog import (
 )
 from trialdesk.design.crm import ModelName
 from trialdesk.design.decision_table import DecisionTable
+from trialdesk.design.duration import TrialDuration, compute_duration
 from trialdesk.design.oc import OperatingCharacteristics
 from trialdesk.design.paths import PathNode, dose_paths
 from trialdesk.design.skeleton import calibrate_skeleton
@@ -101,6 +102,10 @@ def oc_command(
     ] = "exact",
     trials: Annotated[int, typer.Option("--trials", help="Monte Carlo trials.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Monte Carlo seed.")] = 2026,
+    arrival_rate: Annotated[
+        float | None,
+        typer.Option("--arrival-rate", help="Subjects per day: adds expected duration."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Operating characteristics of a design at true DLT rates (exact or Monte Carlo)."""
@@ -118,10 +123,38 @@ def oc_command(
             )
         kind: Literal["exact", "mc"] = "mc" if method == "mc" else "exact"
         oc = compute_oc(build_design(request), tox, method=kind, trials=trials, seed=seed)
+        duration = _duration(request, float(oc.expected_n), arrival_rate)
+    payload = _oc_json(request, tox, oc)
+    if duration is not None:
+        payload |= {
+            "expected_duration_days": duration.expected_days,
+            "share_suspended": duration.share_suspended,
+        }
     if as_json:
-        typer.echo(json.dumps(_oc_json(request, tox, oc), indent=2))
+        typer.echo(json.dumps(payload, indent=2))
         return
     Console().print(_oc_table(request, tox, oc))
+    if duration is not None:
+        typer.echo(
+            f"expected duration {duration.expected_days:.1f} days, accrual suspended "
+            f"{duration.share_suspended:.0%} of the time"
+        )
+
+
+def _duration(
+    request: DesignRequest, expected_n: float, arrival_rate: float | None
+) -> TrialDuration | None:
+    if arrival_rate is None:
+        return None
+    if request.window_days is None:
+        raise DesignInputError("window", None, "--window DAYS with --arrival-rate")
+    return compute_duration(
+        expected_n,
+        cohort_size=request.cohort_size,
+        arrival_rate=arrival_rate,
+        window_days=request.window_days,
+        waits_for_window=request.design != "tite-crm",
+    )
 
 
 @design_app.command("table")
@@ -316,7 +349,7 @@ class _Common:
             max_cohorts=self.max_cohorts,
             options={**base.options, **_typed(base.design, self.option)},
             skeleton=self._skeleton(),
-            window_days=self.window,
+            window_days=base.window_days if self.window is None else self.window,
         )
 
     def _ladder(self, true_tox: str | None) -> tuple[Label, ...]:

@@ -40,4 +40,5 @@ def design_request(study: Study, design: str | None = None) -> DesignRequest:
         start=study.start_dose_level,
         cohort_size=study.design.cohort_size or 3,
         options=options,
+        window_days=study.dlt_window_days,
     )
