@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 import numpy as np
-from scipy.stats import beta
+from scipy import special
 
 from trialdesk.design.decision_table import Action, DecisionTable
 from trialdesk.design.isotonic import OverdoseRule
@@ -90,7 +90,7 @@ def _interval_rule(
     def rule(n: int, y: int) -> Action:
         if elimination.eliminates(target, n, y):
             return Action.ELIMINATE
-        score = np.diff(beta.cdf(edges, y + 1, n - y + 1)) * scale
+        score = np.diff(special.betainc(y + 1, n - y + 1, edges)) * scale
         strongest = int(np.flatnonzero(score == score.max())[-1])  # ties: the higher key
         if strongest < target_key:
             return Action.ESCALATE

@@ -31,7 +31,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from scipy.stats import beta
+from scipy import special
 
 from trialdesk.design.history import DoseCounts, DoseLadder, Label
 from trialdesk.errors import DesignInputError
@@ -52,7 +52,7 @@ _TIE_STEP = 1e-10
 
 def prob_above_target(target: float, n: int, y: int) -> float:
     """``P(p > target | y of n)`` under a Beta(1, 1) prior: ``1 - pbeta(target, y+1, n-y+1)``."""
-    return float(beta.sf(target, y + 1, n - y + 1))
+    return float(special.betaincc(y + 1, n - y + 1, target))
 
 
 @dataclass(frozen=True, slots=True)

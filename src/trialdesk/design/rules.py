@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.stats import beta
+from scipy import special
 
 from trialdesk.design.decision import Decision, Design
 from trialdesk.design.history import (
@@ -194,7 +194,7 @@ class DemandNAtDose(_Wrapper):
 
 
 def _prob_above(counts: DoseCounts, threshold: float) -> float:
-    return float(beta.sf(threshold, 1 + counts.y, 1 + counts.n - counts.y))
+    return float(special.betaincc(1 + counts.y, 1 + counts.n - counts.y, threshold))
 
 
 def _proposal(decision: Decision) -> str:
