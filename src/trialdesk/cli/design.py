@@ -60,6 +60,10 @@ DesignOpt = Annotated[
 LabelsOpt = Annotated[
     str | None, typer.Option("--labels", help="Dose labels, lowest first, e.g. -1,1,2.")
 ]
+RequiredLabelsOpt = Annotated[str, typer.Option("--labels", help="Dose labels, lowest first.")]
+OutcomesOpt = Annotated[
+    str | None, typer.Option("--outcomes", help='Cohorts so far, e.g. "1NNN 2NTN".')
+]
 StartOpt = Annotated[str | None, typer.Option("--start", help="Start level (a label).")]
 TargetOpt = Annotated[float, typer.Option("--target", help="Target DLT rate.", show_default=True)]
 CohortOpt = Annotated[int, typer.Option("--cohort-size", help="Subjects per cohort.")]
@@ -190,10 +194,8 @@ def table_command(
 @design_app.command("next")
 def next_command(
     design: DesignOpt,
-    labels: Annotated[str, typer.Option("--labels", help="Dose labels, lowest first.")],
-    outcomes: Annotated[
-        str | None, typer.Option("--outcomes", help='Cohorts so far, e.g. "1NNN 2NTN".')
-    ] = None,
+    labels: RequiredLabelsOpt,
+    outcomes: OutcomesOpt = None,
     data: Annotated[
         Path | None, typer.Option("--data", help="subjects.json: [{level, dlt, followup_days}].")
     ] = None,
@@ -224,11 +226,9 @@ def next_command(
 @design_app.command("paths")
 def paths_command(
     design: DesignOpt,
-    labels: Annotated[str, typer.Option("--labels", help="Dose labels, lowest first.")],
+    labels: RequiredLabelsOpt,
     cohorts: Annotated[int, typer.Option("--cohorts", help="How many cohorts ahead.")] = 2,
-    outcomes: Annotated[
-        str | None, typer.Option("--outcomes", help='Cohorts so far, e.g. "1NNN 2NTN".')
-    ] = None,
+    outcomes: OutcomesOpt = None,
     true_tox: Annotated[
         str | None, typer.Option("--true-tox", help="True DLT rates: adds path probabilities.")
     ] = None,
