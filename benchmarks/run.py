@@ -21,10 +21,12 @@ from rich.console import Console
 from rich.table import Table
 
 from trialdesk.design.boin import Boin
+from trialdesk.design.crm_design import CrmDesign
 from trialdesk.design.exact_table import exact_oc_table
 from trialdesk.design.exact_three_plus_three import exact_oc
 from trialdesk.design.history import DoseLadder
 from trialdesk.design.simulate import draw_tolerances, simulate_table
+from trialdesk.design.simulate_crm import simulate_crm
 from trialdesk.design.three_plus_three import ThreePlusThree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +64,11 @@ def _three_plus_three_exact() -> object:
     return exact_oc(ThreePlusThree(DoseLadder((1, 2, 3, 4, 5, 6))), P_SIX)
 
 
+def _crm_mc() -> object:
+    design = CrmDesign(DoseLadder((1, 2, 3, 4, 5, 6)), P_SIX, 0.2, max_n=24)
+    return simulate_crm(design, P_SIX, draw_tolerances(np.random.default_rng(1009), 10_000, 24))
+
+
 CASES = (
     Case(
         "BOIN Monte Carlo, 10,000 trials (5 doses, 10 cohorts of 3)",
@@ -83,6 +90,13 @@ CASES = (
         0.010,
         "three_plus_three_exact_6",
         "bcrm::threep3, 6 doses",
+    ),
+    Case(
+        "CRM Monte Carlo, 10,000 trials (6 doses, n = 24)",
+        _crm_mc,
+        1.0,
+        "crm_10000",
+        "dfcrm::crmsim (200 trials timed, x 50)",
     ),
 )
 
@@ -109,7 +123,9 @@ def _peers() -> tuple[dict[str, float], str]:
     timings = json.loads(completed.stdout.strip().splitlines()[-1])
     versions = timings.pop("versions", {})
     note = "R " + ", ".join(f"{name} {version}" for name, version in versions.items())
-    return {key: float(value) for key, value in timings.items()}, note
+    peers = {key: float(value) for key, value in timings.items()}
+    peers["crm_10000"] = peers["crm_per_trial"] * 10_000  # crmsim timed on 200 trials
+    return peers, note
 
 
 def main() -> None:

@@ -300,3 +300,28 @@ def test_oc_with_an_arrival_rate_adds_the_expected_duration() -> None:
     cohorts = expected_n / 3
     assert math.isclose(float(str(data["expected_duration_days"])), expected_n / 0.1 + cohorts * 14)
     assert 0 < float(str(data["share_suspended"])) < 1
+
+
+def test_crm_oc_is_simulated_and_exact_is_refused() -> None:
+    args = [
+        "design",
+        "oc",
+        "--design",
+        "crm",
+        "--skeleton",
+        "0.05,0.1,0.2,0.35,0.5,0.7",
+        "--true-tox",
+        "0.05,0.1,0.2,0.35,0.5,0.7",
+        "--target",
+        "0.2",
+        "--cohort-size",
+        "1",
+        "--max-cohorts",
+        "24",
+    ]
+    data = _json(*args, "--method", "mc", "--trials", "500")
+    assert data["method"] == "mc"
+    assert data["expected_n"] == 24.0
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2
+    assert "argument `method` got 'exact'" in refused.output

@@ -5,8 +5,8 @@ mTPI-2, i3+3 or any :class:`DecisionTable`), :class:`CrmDesign` (CRM, TITE-CRM).
 Rules wrap a design and name themselves when they override it. Operating
 characteristics come exact (:func:`exact_oc_three_plus_three`,
 :func:`exact_oc_table`) or simulated with common random numbers
-(:func:`simulate_table`, :func:`simulate_three_plus_three`); :func:`compute_oc`
-picks the method for a configured design.
+(:func:`simulate_table`, :func:`simulate_three_plus_three`,
+:func:`simulate_crm`); :func:`compute_oc` picks the method for a configured design.
 """
 
 from trialdesk.design.boin import Boin, boin_boundaries, boin_table
@@ -31,6 +31,7 @@ from trialdesk.design.oc import OperatingCharacteristics
 from trialdesk.design.paths import PathNode, dose_paths
 from trialdesk.design.rules import DemandNAtDose, DontSkip, StopAtN, StopWhenTooToxic
 from trialdesk.design.simulate import draw_tolerances, simulate_table, simulate_three_plus_three
+from trialdesk.design.simulate_crm import simulate_crm
 from trialdesk.design.skeleton import calibrate_skeleton
 from trialdesk.design.three_plus_three import ThreePlusThree
 
@@ -72,6 +73,7 @@ __all__ = [
     "keyboard_table",
     "mtpi2_table",
     "parse_outcomes",
+    "simulate_crm",
     "simulate_table",
     "simulate_three_plus_three",
 ]

@@ -31,6 +31,7 @@ from trialdesk.design.simulate import (
     simulate_table,
     simulate_three_plus_three,
 )
+from trialdesk.design.simulate_crm import simulate_crm
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
 
@@ -166,6 +167,13 @@ def compute_oc(
             n_distribution=oc.n_distribution,
             n_terminal_paths=oc.n_terminal_paths,
         )
+    if isinstance(design, CrmDesign):
+        if method == "exact":
+            raise DesignInputError(
+                "method", method, "mc for the CRM (exact OCs exist for 3+3 and table designs)"
+            )
+        columns = -(-design.max_n // design.cohort_size) * design.cohort_size
+        return simulate_crm(design, true_tox, draw_tolerances(rng, trials, columns))
     table = design.table_design if isinstance(design, Boin) else design
     if not isinstance(table, TableDesign) or not isinstance(design, Boin | TableDesign):
         raise DesignInputError("design", design.name, "3+3 or a table design for now")

@@ -24,31 +24,24 @@ source, by function:
 * The recommended dose: the closest to the target, the lowest on a tie (``order(abs(ptox -
   target))[1]``).
 
-Integration. ``"quad"`` runs the same QUADPACK rules through SciPy with R's tolerances and
-reproduces dfcrm to about 1e-15 (dfcrm itself is within 1.5e-6 of the exact integrals).
-``"grid"`` (default) sums prior times likelihood over 801 fixed points on ``[-10, 10]`` from
-tables built once per model: the trapezoid rule, exponentially convergent for a smooth
-integrand negligible at both ends; about 20 µs a posterior. It checks itself (the integrand
-below 1e-12 of its peak at ``±10``; the 401-point sums within 1e-9 of the 801-point ones) and
-falls back to quad otherwise: prior variances above about 1.8, posteriors reaching ``±10``.
-Against quad at ``rel.tol = 1e-13``, on 300 random histories of up to 80 subjects (both
-models, prior variances 0.5 to 1.8, some partial weights), the grid's mean and variance agree
-to 5e-13 and its tail probability to 7e-12; the tests pin 1e-9. The MLE's variance uses the
-same grid under the vague prior, with the same check.
+Integration (:mod:`trialdesk.design._crm_posterior`): ``"grid"`` (default) sums prior times
+likelihood over 801 fixed points on ``[-10, 10]``, checks itself against the 401-point sums and
+the integrand's ends, and falls back to ``"quad"``, dfcrm's own QUADPACK rules and tolerances;
+the two agree to 5e-13 where the grid is used.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import integrate, optimize, special
+from scipy import optimize, special
 
+from trialdesk.design import _crm_posterior as numerics
 from trialdesk.design.decision import ModelFit
 from trialdesk.errors import DesignInputError
 
@@ -69,14 +62,6 @@ Estimation = Literal["bayes", "mle"]
 Integration = Literal["grid", "quad"]
 Vector = NDArray[np.float64]
 
-_GRID_LIMIT = 10.0  # dfcrm integrates the posterior moments over [-10, 10]
-_GRID_POINTS = 801
-_GRID_STEP = 2.0 * _GRID_LIMIT / (_GRID_POINTS - 1)
-_END_TOLERANCE = 1e-12
-_HALF_GRID_TOLERANCE = 1e-9
-_R_QUAD = {"epsabs": 0.0, "epsrel": float(np.finfo(float).eps) ** 0.25, "limit": 100}
-_TAIL_EPSREL = 1e-10  # dfcrm has no tail probability to match, so quad is asked for more
-_MLE_PRIOR_SD = 500.0  # dfcrm's vague prior for the likelihood-based variance
 _MLE_TOLERANCE = 1e-4  # dfcrm: optimize(..., tol = 0.0001)
 _BETA_CLIP = 700.0  # beyond ±700 each p_i is 0 or 1 to double precision; exp must stay finite
 
@@ -148,25 +133,6 @@ def _check_skeleton(skeleton: tuple[float, ...]) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Tables:
-    """The fixed grid of ``β`` and the model's log terms on it, built once per model."""
-
-    beta: Vector
-    log_prior: Vector
-    log_p: Vector
-    log_q: Vector
-    p: Vector
-
-    @staticmethod
-    @lru_cache(maxsize=32)
-    def of(model: CrmModel) -> _Tables:
-        """The tables of ``model``, built on first use and kept for the next fits."""
-        beta = np.linspace(-_GRID_LIMIT, _GRID_LIMIT, _GRID_POINTS)
-        log_p, log_q, p = model.log_terms(beta)
-        return _Tables(beta, -(beta**2) / (2.0 * model.prior_var), log_p, log_q, p)
-
-
-@dataclass(frozen=True, slots=True)
 class CrmData:
     """What the likelihood needs, per dose position (0 = lowest).
 
@@ -231,79 +197,6 @@ def _check_sizes(model: CrmModel, data: CrmData) -> None:
         raise DesignInputError("data", data, f"counts for each of the {len(model.skeleton)} doses")
 
 
-def _log_likelihood(log_p: Vector, log_q: Vector, p: Vector, data: CrmData) -> Vector:
-    """Sum of the subjects' log-likelihood terms at each ``β`` (columns of the tables)."""
-    total: Vector = np.asarray(data.dlt, float) @ log_p + np.asarray(data.complete, float) @ log_q
-    if data.partial:
-        positions, weights = zip(*data.partial, strict=True)
-        total += np.log1p(-np.asarray(weights)[:, None] * p[list(positions)]).sum(axis=0)
-    return total
-
-
-def _grid_density(model: CrmModel, data: CrmData, prior_sd: float | None = None) -> Vector | None:
-    """Prior times likelihood on the grid, peak 1; ``None`` if not negligible at ±10."""
-    tables = _Tables.of(model)
-    log_prior = tables.log_prior if prior_sd is None else -0.5 * (tables.beta / prior_sd) ** 2
-    log_f = _log_likelihood(tables.log_p, tables.log_q, tables.p, data) + log_prior
-    density: Vector = np.exp(log_f - log_f.max())
-    if max(density[0], density[-1]) > _END_TOLERANCE:
-        return None
-    return density
-
-
-def _grid_moments(beta: Vector, density: Vector) -> tuple[float, float]:
-    total = density.sum()
-    mean = float(density @ beta / total)
-    return mean, float(density @ beta**2 / total) - mean**2
-
-
-def _agree(fine: float, coarse: float, scale: float = 1.0) -> bool:
-    return abs(fine - coarse) <= _HALF_GRID_TOLERANCE * max(scale, abs(fine))
-
-
-def _checked_moments(beta: Vector, density: Vector | None) -> tuple[float, float] | None:
-    """Mean and variance on the grid if the half grid agrees (else ``None``: use quad)."""
-    if density is None:
-        return None
-    mean, variance = _grid_moments(beta, density)
-    half_mean, half_variance = _grid_moments(beta[::2], density[::2])
-    if _agree(mean, half_mean) and _agree(variance, half_variance, scale=variance):
-        return mean, variance
-    return None
-
-
-def _integrand(
-    model: CrmModel, data: CrmData, prior_sd: float, power: int
-) -> Callable[[float], float]:
-    """``β^power`` times prior times likelihood, for QUADPACK (dfcrm's ``crmh``, ``crmht``...)."""
-
-    def value(beta: float) -> float:
-        log_prior = -0.5 * (beta / prior_sd) ** 2
-        if log_prior < -745.0:  # exp underflows: the prior alone makes it 0
-            return 0.0
-        terms = model.log_terms(np.array([beta]))
-        log_lik = float(_log_likelihood(*terms, data=data)[0])
-        return float(beta**power * math.exp(log_prior + log_lik))
-
-    return value
-
-
-def _quad(
-    function: Callable[[float], float], lower: float, upper: float, epsrel: float | None = None
-) -> float:
-    """QUADPACK with R's ``integrate`` settings, or a tighter ``epsrel`` where dfcrm has none."""
-    options = _R_QUAD if epsrel is None else {**_R_QUAD, "epsrel": epsrel}
-    return float(integrate.quad(function, lower, upper, full_output=1, **options)[0])
-
-
-def _moments_by_quad(model: CrmModel, data: CrmData, prior_sd: float) -> tuple[float, float]:
-    """The integrals of dfcrm's ``crm(method = "bayes")``, with R's QUADPACK tolerances."""
-    total = _quad(_integrand(model, data, prior_sd, 0), -math.inf, math.inf)
-    mean = _quad(_integrand(model, data, prior_sd, 1), -_GRID_LIMIT, _GRID_LIMIT) / total
-    second = _quad(_integrand(model, data, prior_sd, 2), -_GRID_LIMIT, _GRID_LIMIT) / total
-    return mean, second - mean**2
-
-
 def _fit_at(model: CrmModel, estimate: float, variance: float, conf_level: float) -> ModelFit:
     """``p_i`` at ``estimate`` and at ``estimate ∓ z sd`` (dfcrm's plug-in estimates, bounds).
 
@@ -320,18 +213,6 @@ def _fit_at(model: CrmModel, estimate: float, variance: float, conf_level: float
         p_tox_lower=tuple(p_tox[:, 1].tolist()),
         p_tox_upper=tuple(p_tox[:, 2].tolist()),
     )
-
-
-@lru_cache(maxsize=64)
-def _sinc_cdf_weights(threshold: float, step: float, points: int) -> Vector:
-    """Weights integrating the grid values' sinc interpolant from -∞ to ``threshold``.
-
-    Stenger 1993, *Numerical Methods Based on Sinc and Analytic Functions*: ``∫_{-∞}^x sinc((t -
-    t_j)/h) dt = h (1/2 + Si(π (x - t_j)/h)/π)``; ``h`` cancels against the normaliser.
-    """
-    nodes = -_GRID_LIMIT + step * np.arange(points)
-    sine_integral = special.sici(np.pi * (threshold - nodes) / step)[0]
-    return np.asarray(0.5 + sine_integral / np.pi)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,21 +242,14 @@ class CrmPosterior:
         (within 1e-11 of quad), checked against the half grid; else quad at ``rel.tol = 1e-10``.
         """
         _check_open_unit("threshold", threshold)
-        beta = _beta_at(self.model, dose, threshold)
+        beta = numerics.beta_at(self.model, dose, threshold)
         if beta is None:
             return 0.0
         if self.density is not None:
-            values = []
-            for stride in (1, 2):
-                weights = _sinc_cdf_weights(beta, _GRID_STEP * stride, self.density[::stride].size)
-                values.append(
-                    float(weights @ self.density[::stride] / self.density[::stride].sum())
-                )
-            if _agree(values[0], values[1]):
-                return min(max(values[0], 0.0), 1.0)
-        density = _integrand(self.model, self.data, math.sqrt(self.model.prior_var), 0)
-        total = _quad(density, -math.inf, math.inf, _TAIL_EPSREL)
-        return _quad(density, -math.inf, beta, _TAIL_EPSREL) / total
+            tail, checked = numerics.grid_tail(self.density, beta)
+            if checked:
+                return float(tail)
+        return numerics.quad_tail(self.model, self.data, beta)
 
 
 def compute_posterior(
@@ -383,11 +257,15 @@ def compute_posterior(
 ) -> CrmPosterior:
     """The posterior of ``β`` under ``N(0, prior_var)``, on the grid or by QUADPACK."""
     _check_sizes(model, data)
-    density = _grid_density(model, data) if integration == "grid" else None
-    moments = _checked_moments(_Tables.of(model).beta, density)
-    if moments is not None:
-        return CrmPosterior(model, data, *moments, "grid", density)
-    mean, variance = _moments_by_quad(model, data, math.sqrt(model.prior_var))
+    density = numerics.grid_density(model, data) if integration == "grid" else None
+    if density is not None:
+        beta = numerics.GridTables.of(model).beta
+        grid_mean, grid_variance, agreed = numerics.checked_moments(beta, density)
+        if agreed:
+            return CrmPosterior(
+                model, data, float(grid_mean), float(grid_variance), "grid", density
+            )
+    mean, variance = numerics.moments_by_quad(model, data, math.sqrt(model.prior_var))
     return CrmPosterior(model, data, mean, variance, "quad")
 
 
@@ -404,19 +282,15 @@ def _mle_moments(model: CrmModel, data: CrmData, integration: Integration) -> tu
         )
 
     def minus_log_likelihood(beta: float) -> float:
-        return -float(_log_likelihood(*model.log_terms(np.array([beta])), data=data)[0])
+        terms = model.log_terms(np.array([beta]))
+        return -float(numerics.log_likelihood(*terms, data=data)[0])
 
-    bounds = (-_GRID_LIMIT, _GRID_LIMIT)
+    bounds = (-numerics.GRID_LIMIT, numerics.GRID_LIMIT)
     found = optimize.minimize_scalar(
         minus_log_likelihood, bounds=bounds, method="bounded", options={"xatol": _MLE_TOLERANCE}
     )
     estimate = float(found.x)
-    density = _grid_density(model, data, _MLE_PRIOR_SD) if integration == "grid" else None
-    moments = _checked_moments(_Tables.of(model).beta, density)
-    if moments is not None:
-        return estimate, moments[1] + moments[0] ** 2 - estimate**2
-    normaliser = _quad(_integrand(model, data, _MLE_PRIOR_SD, 0), -_GRID_LIMIT, _GRID_LIMIT)
-    second = _quad(_integrand(model, data, _MLE_PRIOR_SD, 2), -100.0, 100.0) / normaliser
+    second = numerics.vague_second_moment(model, data, on_grid=integration == "grid")
     return estimate, second - estimate**2
 
 
@@ -443,12 +317,3 @@ def fit_crm(
     if estimation == "mle":
         return _fit_at(model, *_mle_moments(model, data, integration), conf_level)
     raise DesignInputError("estimation", estimation, "'bayes' or 'mle'")
-
-
-def _beta_at(model: CrmModel, dose: int, probability: float) -> float | None:
-    """The ``β`` where ``p_dose(β) = probability``; ``None`` if the model never exceeds it."""
-    x = float(model.doses[dose])
-    if model.model == "empiric":
-        return math.log(math.log(probability) / math.log(x))
-    gap = float(special.logit(probability)) - model.intercept
-    return math.log(gap / x) if gap < 0.0 else None

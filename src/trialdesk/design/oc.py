@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Generic, TypeVar
 
+import numpy as np
+from numpy.typing import NDArray
+
 from trialdesk.design.history import Label
 from trialdesk.errors import DesignInputError
 
-__all__ = ["OperatingCharacteristics", "checked_true_tox"]
+__all__ = ["OperatingCharacteristics", "checked_true_tox", "summarise_simulation"]
 
 Num = TypeVar("Num", float, Fraction)
 
@@ -52,3 +55,49 @@ def checked_true_tox(true_tox: Sequence[Num], levels: int) -> tuple[Num, ...]:
                 "true_tox", value, f"a probability in [0, 1] at position {position}"
             )
     return values
+
+
+def summarise_simulation(
+    labels: tuple[Label, ...],
+    selected: NDArray[np.int64],
+    n: NDArray[np.int64],
+    y: NDArray[np.int64],
+) -> OperatingCharacteristics[float]:
+    """Monte Carlo OCs from simulated trials, with their standard errors.
+
+    ``selected[t]`` is the position of trial t's MTD, negative when it selected
+    none; ``n`` and ``y`` are its subjects and DLTs per dose (trials x doses).
+    Selection SEs are binomial, sqrt(p (1 - p) / trials); the others are sample
+    standard deviations over sqrt(trials) (zero for a single trial).
+    """
+    trials = selected.size
+    picked = np.array([np.mean(selected == d) for d in range(len(labels))])
+    no_mtd = float(np.mean(selected < 0))
+    totals, dlt_totals = n.sum(axis=1), y.sum(axis=1)
+    values, counts = np.unique(totals, return_counts=True)
+
+    def spread(samples: NDArray[np.int64]) -> NDArray[np.float64]:
+        if trials < 2:
+            return np.zeros(samples.shape[1:])
+        deviation: NDArray[np.float64] = samples.std(axis=0, ddof=1) / np.sqrt(trials)
+        return deviation
+
+    se: dict[str, object] = {
+        "p_select": tuple(float(x) for x in np.sqrt(picked * (1 - picked) / trials)),
+        "p_no_mtd": float(np.sqrt(no_mtd * (1 - no_mtd) / trials)),
+        "expected_n": float(spread(totals)),
+        "expected_n_per_dose": tuple(float(x) for x in spread(n)),
+        "expected_dlt": float(spread(dlt_totals)),
+    }
+    return OperatingCharacteristics(
+        labels=labels,
+        p_select=tuple(float(x) for x in picked),
+        p_no_mtd=no_mtd,
+        expected_n=float(totals.mean()),
+        expected_n_per_dose=tuple(float(x) for x in n.mean(axis=0)),
+        expected_dlt=float(dlt_totals.mean()),
+        expected_dlt_per_dose=tuple(float(x) for x in y.mean(axis=0)),
+        n_distribution={int(v): float(c) / trials for v, c in zip(values, counts, strict=True)},
+        se=se,
+        method="mc",
+    )

@@ -21,7 +21,11 @@ from numpy.typing import NDArray
 from trialdesk.design.decision_table import Action, TableDesign, TrialState
 from trialdesk.design.exact_table import StateDecider
 from trialdesk.design.history import DoseCounts, Label
-from trialdesk.design.oc import OperatingCharacteristics, checked_true_tox
+from trialdesk.design.oc import (
+    OperatingCharacteristics,
+    checked_true_tox,
+    summarise_simulation,
+)
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
 
@@ -119,7 +123,7 @@ def _run(  # noqa: PLR0913 - the engine's inputs, each a different kind
         dlts = (slots < tox[dose][:, None]).sum(axis=1)
         _advance(eliminates, batch, _Cohort(running, dose, dlts, size))
         memo.apply(batch)
-    return _summarise(labels, batch)
+    return summarise_simulation(labels, batch.outcome, batch.n, batch.y)
 
 
 def _start(trials: int, doses: int) -> _Batch:
@@ -217,35 +221,3 @@ def _three_plus_three_code(design: ThreePlusThree, row: NDArray[np.int64], doses
     if step.next_index is not None:
         return step.next_index
     return -3 - (_NO_MTD if step.mtd_index is None else step.mtd_index)
-
-
-def _summarise(labels: tuple[Label, ...], batch: _Batch) -> OperatingCharacteristics[float]:
-    trials = batch.outcome.size
-    doses = len(labels)
-    selected = np.array([np.mean(batch.outcome == d) for d in range(doses)])
-    no_mtd = float(np.mean(batch.outcome == _NO_MTD))
-    totals = batch.n.sum(axis=1)
-    dlt_totals = batch.y.sum(axis=1)
-    values, counts = np.unique(totals, return_counts=True)
-    root = np.sqrt(trials)
-    se = {
-        "p_select": tuple(float(x) for x in np.sqrt(selected * (1 - selected) / trials)),
-        "p_no_mtd": float(np.sqrt(no_mtd * (1 - no_mtd) / trials)),
-        "expected_n": float(totals.std(ddof=1) / root) if trials > 1 else 0.0,
-        "expected_n_per_dose": tuple(float(x) for x in batch.n.std(axis=0, ddof=1) / root)
-        if trials > 1
-        else (0.0,) * doses,
-        "expected_dlt": float(dlt_totals.std(ddof=1) / root) if trials > 1 else 0.0,
-    }
-    return OperatingCharacteristics(
-        labels=labels,
-        p_select=tuple(float(x) for x in selected),
-        p_no_mtd=no_mtd,
-        expected_n=float(totals.mean()),
-        expected_n_per_dose=tuple(float(x) for x in batch.n.mean(axis=0)),
-        expected_dlt=float(dlt_totals.mean()),
-        expected_dlt_per_dose=tuple(float(x) for x in batch.y.mean(axis=0)),
-        n_distribution={int(v): float(c) / trials for v, c in zip(values, counts, strict=True)},
-        se=se,
-        method="mc",
-    )

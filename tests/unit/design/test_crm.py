@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trialdesk.design import Decision, DoseLadder, SubjectOutcome, parse_outcomes
-from trialdesk.design import crm as crm_module
+from trialdesk.design import _crm_posterior as numerics
 from trialdesk.design.crm import (
     CrmData,
     CrmModel,
@@ -241,8 +241,8 @@ def test_grid_agrees_with_tight_quadpack_or_hands_over_to_dfcrms_quadrature(
     grid = compute_posterior(model, data)
     tight = {"epsrel": 1e-13, "limit": 400}
     with (
-        mock.patch.dict(crm_module._R_QUAD, tight),
-        mock.patch.object(crm_module, "_TAIL_EPSREL", 1e-13),
+        mock.patch.dict(numerics.R_QUAD, tight),
+        mock.patch.object(numerics, "TAIL_EPSREL", 1e-13),
     ):
         exact = compute_posterior(model, data, "quad")
         exact_tail = exact.prob_above(0, threshold)
