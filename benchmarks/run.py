@@ -22,11 +22,11 @@ from rich.table import Table
 
 from trialdesk.design.boin import Boin
 from trialdesk.design.crm_design import CrmDesign
+from trialdesk.design.crm_monte_carlo import simulate_crm
 from trialdesk.design.exact_table import exact_oc_table
 from trialdesk.design.exact_three_plus_three import exact_oc
 from trialdesk.design.history import DoseLadder
 from trialdesk.design.simulate import draw_tolerances, simulate_table
-from trialdesk.design.simulate_crm import simulate_crm
 from trialdesk.design.three_plus_three import ThreePlusThree
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,6 +12,7 @@ characteristics come exact (:func:`exact_oc_three_plus_three`,
 from trialdesk.design.boin import Boin, boin_boundaries, boin_table
 from trialdesk.design.catalog import DesignRequest, build_design, compute_oc
 from trialdesk.design.crm_design import CrmDesign
+from trialdesk.design.crm_monte_carlo import simulate_crm
 from trialdesk.design.decision import Decision, Design, ModelFit
 from trialdesk.design.decision_table import Action, DecisionTable, TableDesign
 from trialdesk.design.duration import TrialDuration, compute_duration
@@ -31,7 +32,6 @@ from trialdesk.design.oc import OperatingCharacteristics
 from trialdesk.design.paths import PathNode, dose_paths
 from trialdesk.design.rules import DemandNAtDose, DontSkip, StopAtN, StopWhenTooToxic
 from trialdesk.design.simulate import draw_tolerances, simulate_table, simulate_three_plus_three
-from trialdesk.design.simulate_crm import simulate_crm
 from trialdesk.design.skeleton import calibrate_skeleton
 from trialdesk.design.three_plus_three import ThreePlusThree
 

@@ -1,7 +1,7 @@
 """The numerics behind :mod:`trialdesk.design.crm`: the posterior of ``β`` on a grid or by quad.
 
 Private: :mod:`trialdesk.design.crm` is the public surface; the Monte Carlo of
-:mod:`trialdesk.design.simulate_crm` uses the same tables and the same checks, a row per trial,
+:mod:`trialdesk.design.crm_monte_carlo` uses the same tables and the same checks, a row per trial,
 so a simulated trial decides on the very numbers :class:`~trialdesk.design.crm_design.CrmDesign`
 decides on. The grid functions take one density (a vector) or a batch (a row each).
 

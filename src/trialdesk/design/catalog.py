@@ -18,6 +18,7 @@ import numpy as np
 from trialdesk.design.boin import Boin
 from trialdesk.design.crm import Estimation, ModelName
 from trialdesk.design.crm_design import CrmDesign, TiteScheme
+from trialdesk.design.crm_monte_carlo import simulate_crm
 from trialdesk.design.decision import Design
 from trialdesk.design.decision_table import DecisionTable, TableDesign
 from trialdesk.design.exact_table import exact_oc_table
@@ -31,7 +32,6 @@ from trialdesk.design.simulate import (
     simulate_table,
     simulate_three_plus_three,
 )
-from trialdesk.design.simulate_crm import simulate_crm
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-import trialdesk.design.simulate_crm as simulate_crm_module
+import trialdesk.design.crm_monte_carlo as simulate_crm_module
 from trialdesk.design.crm import compute_posterior
 from trialdesk.design.crm_design import CrmDesign
+from trialdesk.design.crm_monte_carlo import simulate_crm
 from trialdesk.design.history import DoseLadder, SubjectOutcome
 from trialdesk.design.simulate import draw_tolerances
-from trialdesk.design.simulate_crm import simulate_crm
 from trialdesk.errors import DesignInputError
 
 DFCRM = Path(__file__).resolve().parents[2] / "data" / "dfcrm"
