@@ -1,0 +1,3 @@
+"""Clinical measures with published definitions: pure functions over typed values, no I/O."""
+
+__all__: list[str] = []
