@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from trialdesk.cli.calc import calc_app
 from trialdesk.cli.design import design_app
 from trialdesk.cli.errors import EXIT_BAD_INPUT, user_errors
 from trialdesk.cli.summary import render_problems, render_summary
@@ -44,6 +45,7 @@ study_app = typer.Typer(
 )
 app.add_typer(study_app, name="study")
 app.add_typer(design_app, name="design")
+app.add_typer(calc_app, name="calc")
 
 
 def _version(value: bool) -> None:
