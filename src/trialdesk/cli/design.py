@@ -24,6 +24,7 @@ from trialdesk.cli.arguments import (
     parse_probabilities,
 )
 from trialdesk.cli.errors import user_errors
+from trialdesk.cli.progress import DelayedProgress
 from trialdesk.design import Decision, Label, SubjectOutcome, parse_outcomes
 from trialdesk.design.boin import boin_boundaries
 from trialdesk.design.catalog import (
@@ -126,7 +127,15 @@ def oc_command(
                 "true_tox", true_tox, f"{len(request.labels)} probabilities, one per dose"
             )
         kind: Literal["exact", "mc"] = "mc" if method == "mc" else "exact"
-        oc = compute_oc(build_design(request), tox, method=kind, trials=trials, seed=seed)
+        with DelayedProgress(f"simulating {trials} trials") as progress:
+            oc = compute_oc(
+                build_design(request),
+                tox,
+                method=kind,
+                trials=trials,
+                seed=seed,
+                progress=progress,
+            )
         duration = _duration(request, float(oc.expected_n), arrival_rate)
     payload = _oc_json(request, tox, oc)
     if duration is not None:

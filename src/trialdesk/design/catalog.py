@@ -9,16 +9,17 @@ by name, never ignored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from trialdesk.design.boin import Boin
 from trialdesk.design.crm import Estimation, ModelName
 from trialdesk.design.crm_design import CrmDesign, TiteScheme
-from trialdesk.design.crm_monte_carlo import simulate_crm
+from trialdesk.design.crm_monte_carlo import run_crm_trials
 from trialdesk.design.decision import Design
 from trialdesk.design.decision_table import DecisionTable, TableDesign
 from trialdesk.design.exact_table import exact_oc_table
@@ -26,11 +27,11 @@ from trialdesk.design.exact_three_plus_three import exact_oc as exact_oc_three_p
 from trialdesk.design.history import DoseLadder, Label
 from trialdesk.design.interval_tables import i3plus3_table, keyboard_table, mtpi2_table
 from trialdesk.design.isotonic import IsotonicSelector
-from trialdesk.design.oc import OperatingCharacteristics
+from trialdesk.design.oc import OperatingCharacteristics, SimulatedTrials
 from trialdesk.design.simulate import (
     draw_tolerances,
-    simulate_table,
-    simulate_three_plus_three,
+    run_table_trials,
+    run_three_plus_three_trials,
 )
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
@@ -141,20 +142,41 @@ def decision_table_of(request: DesignRequest, max_n: int) -> DecisionTable:
     return _interval_table(request, max_n)
 
 
-def compute_oc(
+Progress = Callable[[int, int], None]
+"""Called with (trials simulated so far, trials in all) after each chunk."""
+
+CHUNK_TRIALS = 10_000
+
+
+def compute_oc(  # noqa: PLR0913 - the run's settings, each keyword-only
     design: Design,
     true_tox: tuple[float, ...],
     *,
     method: Literal["exact", "mc"] = "exact",
     trials: int = 10_000,
     seed: int = 2026,
+    progress: Progress | None = None,
 ) -> OperatingCharacteristics[float]:
-    """Operating characteristics by exact enumeration or seeded Monte Carlo."""
-    rng = np.random.default_rng(seed)
+    """Operating characteristics by exact enumeration or seeded Monte Carlo.
+
+    Monte Carlo draws every subject's tolerance up front from ``seed`` and runs
+    the trials in chunks of :data:`CHUNK_TRIALS`, reporting to ``progress``
+    after each; the result is the same as one batch over the same tolerances.
+    """
+    if method == "exact":
+        return _exact_oc(design, true_tox)
+    run, columns = _simulator(design, true_tox)
+    tolerances = draw_tolerances(np.random.default_rng(seed), trials, columns)
+    parts = []
+    for start in range(0, trials, CHUNK_TRIALS):
+        parts.append(run(tolerances[start : start + CHUNK_TRIALS]))
+        if progress is not None:
+            progress(min(start + CHUNK_TRIALS, trials), trials)
+    return SimulatedTrials.concatenate(parts).summarise(design.ladder.labels)
+
+
+def _exact_oc(design: Design, true_tox: tuple[float, ...]) -> OperatingCharacteristics[float]:
     if isinstance(design, ThreePlusThree):
-        if method == "mc":
-            tolerances = draw_tolerances(rng, trials, 6 * len(design.ladder))
-            return simulate_three_plus_three(design, true_tox, tolerances)
         oc = exact_oc_three_plus_three(design, true_tox)
         return OperatingCharacteristics(
             labels=oc.labels,
@@ -168,18 +190,33 @@ def compute_oc(
             n_terminal_paths=oc.n_terminal_paths,
         )
     if isinstance(design, CrmDesign):
-        if method == "exact":
-            raise DesignInputError(
-                "method", method, "mc for the CRM (exact OCs exist for 3+3 and table designs)"
-            )
-        columns = -(-design.max_n // design.cohort_size) * design.cohort_size
-        return simulate_crm(design, true_tox, draw_tolerances(rng, trials, columns))
+        raise DesignInputError(
+            "method", "exact", "mc for the CRM (exact OCs exist for 3+3 and table designs)"
+        )
+    design, table = _table_parts(design)
+    return exact_oc_table(design, table, true_tox)
+
+
+def _simulator(
+    design: Design, true_tox: tuple[float, ...]
+) -> tuple[Callable[[NDArray[np.float64]], SimulatedTrials], int]:
+    """The batch runner of ``design`` and how many tolerance columns a trial needs."""
+    if isinstance(design, ThreePlusThree):
+        three = design
+        return (lambda u: run_three_plus_three_trials(three, true_tox, u)), 6 * len(three.ladder)
+    if isinstance(design, CrmDesign):
+        crm = design
+        columns = -(-crm.max_n // crm.cohort_size) * crm.cohort_size
+        return (lambda u: run_crm_trials(crm, true_tox, u)), columns
+    decider, table = _table_parts(design)
+    return (lambda u: run_table_trials(decider, table, true_tox, u)), table.max_subjects
+
+
+def _table_parts(design: Design) -> tuple[Boin | TableDesign, TableDesign]:
     table = design.table_design if isinstance(design, Boin) else design
     if not isinstance(table, TableDesign) or not isinstance(design, Boin | TableDesign):
-        raise DesignInputError("design", design.name, "3+3 or a table design for now")
-    if method == "exact":
-        return exact_oc_table(design, table, true_tox)
-    return simulate_table(design, table, true_tox, draw_tolerances(rng, trials, table.max_subjects))
+        raise DesignInputError("design", design.name, "3+3, a table design or the CRM")
+    return design, table
 
 
 def _check_options(request: DesignRequest) -> None:

@@ -33,12 +33,12 @@ from trialdesk.design.crm import CrmData, CrmModel, compute_posterior
 from trialdesk.design.crm_design import CrmDesign
 from trialdesk.design.oc import (
     OperatingCharacteristics,
+    SimulatedTrials,
     checked_true_tox,
-    summarise_simulation,
 )
 from trialdesk.errors import DesignInputError
 
-__all__ = ["simulate_crm"]
+__all__ = ["run_crm_trials", "simulate_crm"]
 
 Counts = NDArray[np.int64]
 Vector = NDArray[np.float64]
@@ -59,9 +59,16 @@ def simulate_crm(
         DesignInputError: a TITE-CRM or a maximum-likelihood CRM (their Monte Carlo is not built
             yet), ``true_tox`` not one probability per dose, or too few tolerance columns.
     """
+    return run_crm_trials(design, true_tox, tolerances).summarise(design.ladder.labels)
+
+
+def run_crm_trials(
+    design: CrmDesign, true_tox: Sequence[float], tolerances: NDArray[np.float64]
+) -> SimulatedTrials:
+    """The simulated CRM trials themselves, not yet summarised (see :func:`simulate_crm`)."""
     _check_variant(design)
     batch = _run(design, true_tox, tolerances)
-    return summarise_simulation(design.ladder.labels, batch.outcome, batch.n, batch.y)
+    return SimulatedTrials(batch.outcome, batch.n, batch.y)
 
 
 def _run(design: CrmDesign, true_tox: Sequence[float], tolerances: NDArray[np.float64]) -> _Batch:

@@ -18,7 +18,12 @@ from numpy.typing import NDArray
 from trialdesk.design.history import Label
 from trialdesk.errors import DesignInputError
 
-__all__ = ["OperatingCharacteristics", "checked_true_tox", "summarise_simulation"]
+__all__ = [
+    "OperatingCharacteristics",
+    "SimulatedTrials",
+    "checked_true_tox",
+    "summarise_simulation",
+]
 
 Num = TypeVar("Num", float, Fraction)
 
@@ -55,6 +60,32 @@ def checked_true_tox(true_tox: Sequence[Num], levels: int) -> tuple[Num, ...]:
                 "true_tox", value, f"a probability in [0, 1] at position {position}"
             )
     return values
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedTrials:
+    """Raw simulated trials: the MTD position per trial (negative: none), n and y per dose.
+
+    Batches of the same scenario concatenate into one (a long run in chunks, with a
+    progress bar, gives the very numbers of one batch over the same tolerances).
+    """
+
+    selected: NDArray[np.int64]
+    n: NDArray[np.int64]
+    y: NDArray[np.int64]
+
+    @staticmethod
+    def concatenate(parts: Sequence[SimulatedTrials]) -> SimulatedTrials:
+        """One batch of all the parts' trials, in order."""
+        return SimulatedTrials(
+            np.concatenate([part.selected for part in parts]),
+            np.concatenate([part.n for part in parts]),
+            np.concatenate([part.y for part in parts]),
+        )
+
+    def summarise(self, labels: tuple[Label, ...]) -> OperatingCharacteristics[float]:
+        """Monte Carlo OCs of these trials (see :func:`summarise_simulation`)."""
+        return summarise_simulation(labels, self.selected, self.n, self.y)
 
 
 def summarise_simulation(

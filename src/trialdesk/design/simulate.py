@@ -23,13 +23,19 @@ from trialdesk.design.exact_table import StateDecider
 from trialdesk.design.history import DoseCounts, Label
 from trialdesk.design.oc import (
     OperatingCharacteristics,
+    SimulatedTrials,
     checked_true_tox,
-    summarise_simulation,
 )
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
 
-__all__ = ["draw_tolerances", "simulate_table", "simulate_three_plus_three"]
+__all__ = [
+    "draw_tolerances",
+    "run_table_trials",
+    "run_three_plus_three_trials",
+    "simulate_table",
+    "simulate_three_plus_three",
+]
 
 _RUNNING = -1
 _NO_MTD = -2
@@ -61,6 +67,17 @@ def simulate_table(
     tolerances: NDArray[np.float64],
 ) -> OperatingCharacteristics[float]:
     """Simulated OCs: one row of ``tolerances`` per trial, one column per subject."""
+    trials = run_table_trials(design, table_design, true_tox, tolerances)
+    return trials.summarise(table_design.ladder.labels)
+
+
+def run_table_trials(
+    design: StateDecider,
+    table_design: TableDesign,
+    true_tox: Sequence[float],
+    tolerances: NDArray[np.float64],
+) -> SimulatedTrials:
+    """The simulated trials themselves (a row of ``tolerances`` each), not yet summarised."""
     doses = len(table_design.ladder)
     tox = np.asarray(checked_true_tox(true_tox, doses), dtype=np.float64)
     size = table_design.cohort_size
@@ -84,6 +101,14 @@ def simulate_three_plus_three(
     design: ThreePlusThree, true_tox: Sequence[float], tolerances: NDArray[np.float64]
 ) -> OperatingCharacteristics[float]:
     """Simulated OCs of a 3+3: at most 6 subjects per dose, so 2 x doses cohorts."""
+    trials = run_three_plus_three_trials(design, true_tox, tolerances)
+    return trials.summarise(design.ladder.labels)
+
+
+def run_three_plus_three_trials(
+    design: ThreePlusThree, true_tox: Sequence[float], tolerances: NDArray[np.float64]
+) -> SimulatedTrials:
+    """The simulated 3+3 trials themselves, not yet summarised."""
     doses = len(design.ladder)
     tox = np.asarray(checked_true_tox(true_tox, doses), dtype=np.float64)
     most = 6 * doses
@@ -111,7 +136,7 @@ def _run(  # noqa: PLR0913 - the engine's inputs, each a different kind
     tox: NDArray[np.float64],
     tolerances: NDArray[np.float64],
     labels: tuple[Label, ...],
-) -> OperatingCharacteristics[float]:
+) -> SimulatedTrials:
     batch = _start(tolerances.shape[0], len(labels))
     memo.apply(batch)
     for step in range(max_cohorts + 1):
@@ -123,7 +148,7 @@ def _run(  # noqa: PLR0913 - the engine's inputs, each a different kind
         dlts = (slots < tox[dose][:, None]).sum(axis=1)
         _advance(eliminates, batch, _Cohort(running, dose, dlts, size))
         memo.apply(batch)
-    return summarise_simulation(labels, batch.outcome, batch.n, batch.y)
+    return SimulatedTrials(batch.outcome, batch.n, batch.y)
 
 
 def _start(trials: int, doses: int) -> _Batch:
