@@ -71,64 +71,19 @@ from trialdesk.design.history import (
     SubjectOutcome,
     format_outcomes,
 )
+from trialdesk.design.three_plus_three_reasons import (
+    COHORT,
+    REASONS,
+    THREE_PLUS_THREE_RULES,
+    reason_fields,
+)
 from trialdesk.errors import DesignInputError
 
 __all__ = ["THREE_PLUS_THREE_RULES", "LowerZeroOfThree", "ThreePlusThree", "ThreePlusThreeStep"]
 
 LowerZeroOfThree = Literal["expand", "stop"]
 
-_COHORT = 3
 _TOO_TOXIC = 2  # DLTs at a dose (of 3 or of 6) that make it too toxic
-
-# Rule id -> reason template. Fields: cur (current level), cur_counts, nxt, nxt_plan,
-# mtd, mtd_counts, above, above_counts, below, done, missing.
-_REASONS: dict[str, str] = {
-    "3+3.start": "No subject treated yet: treat the first cohort of 3 at the start level {nxt}.",
-    "3+3.complete_cohort": (
-        "The latest cohort at level {cur} has {done} of 3 subjects ({cur_counts} DLTs at "
-        "level {cur} so far): treat {missing} more at level {cur} before deciding."
-    ),
-    "3+3.escalate_after_0_of_3": "{cur_counts} DLTs at level {cur}: escalate to level {nxt}.",
-    "3+3.expand_after_1_of_3": "{cur_counts} DLTs at level {cur}: treat 3 more at level {cur}.",
-    "3+3.escalate_after_1_of_6": "{cur_counts} DLTs at level {cur}: escalate to level {nxt}.",
-    "3+3.expand_top": (
-        "{cur_counts} DLTs at level {cur}, the highest level: treat 3 more there before "
-        "declaring it the MTD (expand_top)."
-    ),
-    "3+3.top_dose_mtd": (
-        "{cur_counts} DLTs at level {cur}, the highest level: no higher level to escalate "
-        "to; stop, MTD = level {mtd}."
-    ),
-    "3+3.too_toxic_deescalate": (
-        "{cur_counts} DLTs at level {cur}: too toxic; de-escalate to level {nxt}, {nxt_plan}."
-    ),
-    "3+3.too_toxic_mtd_below": (
-        "{cur_counts} DLTs at level {cur}: too toxic; level {mtd} below has {mtd_counts}: "
-        "stop, MTD = level {mtd}."
-    ),
-    "3+3.too_toxic_stop_lowest": (
-        "{cur_counts} DLTs at level {cur}, the lowest level: too toxic; stop with no MTD."
-    ),
-    "3+3.too_toxic_no_deescalation": (
-        "{cur_counts} DLTs at level {cur}: too toxic; escalation-only design (no "
-        "de-escalation): stop, MTD = level {mtd} below, which has {mtd_counts}."
-    ),
-    "3+3.too_toxic_no_deescalation_untested": (
-        "{cur_counts} DLTs at level {cur}: too toxic; escalation-only design (no "
-        "de-escalation) and level {below} below was never treated: stop with no MTD."
-    ),
-    "3+3.expand_below_too_toxic": (
-        "{cur_counts} DLTs at level {cur} and level {above} above is too toxic "
-        "({above_counts}): treat 3 more at level {cur} before declaring it the MTD."
-    ),
-    "3+3.mtd_below_too_toxic": (
-        "{cur_counts} DLTs at level {cur} and level {above} above is too toxic "
-        "({above_counts}): stop, MTD = level {cur}."
-    ),
-}
-
-THREE_PLUS_THREE_RULES: tuple[str, ...] = tuple(_REASONS)
-"""Every rule id :class:`ThreePlusThree` can return, in the order the docstring lists them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +159,7 @@ class ThreePlusThree:
     @property
     def cohort_size(self) -> int:
         """Three subjects per cohort."""
-        return _COHORT
+        return COHORT
 
     def decide(self, history: Sequence[SubjectOutcome]) -> Decision:
         """The decision after ``history``, replayed cohort by cohort to check it could happen.
@@ -218,12 +173,12 @@ class ThreePlusThree:
         y = [0] * len(labels)
         current: int | None = None
         step = self.step(n, y, current)
-        for first in range(0, len(history), _COHORT):
+        for first in range(0, len(history), COHORT):
             if step.next_index is None:
                 raise self._refusal(history, first, step, (n, y))
             current = step.next_index
             level = labels[current]
-            cohort = history[first : first + _COHORT]
+            cohort = history[first : first + COHORT]
             for subject in cohort:
                 if subject.level != level or _pending(subject):
                     raise self._refusal(history, first, step, (n, y))
@@ -259,17 +214,17 @@ class ThreePlusThree:
 
     def _after_cohort(self, n: Sequence[int], y: Sequence[int], current: int) -> ThreePlusThreeStep:
         """The rule that fires after a cohort (complete or not) at ``current``."""
-        if n[current] % _COHORT:  # only the current dose can have a partial cohort
+        if n[current] % COHORT:  # only the current dose can have a partial cohort
             return ThreePlusThreeStep("3+3.complete_cohort", current, None)
         if y[current] >= _TOO_TOXIC:
             return self._too_toxic(n, current)
-        if n[current] == _COHORT and y[current] == 1:
+        if n[current] == COHORT and y[current] == 1:
             return ThreePlusThreeStep("3+3.expand_after_1_of_3", current, None)
         if current + 1 < len(n) and y[current + 1] >= _TOO_TOXIC:
             return self._below_too_toxic(n, current)
         if current + 1 == len(n):
             return self._past_top(n, current)
-        rule = "3+3.escalate_after_0_of_3" if n[current] == _COHORT else "3+3.escalate_after_1_of_6"
+        rule = "3+3.escalate_after_0_of_3" if n[current] == COHORT else "3+3.escalate_after_1_of_6"
         return ThreePlusThreeStep(rule, current + 1, None)
 
     def _bad_counts(
@@ -285,13 +240,13 @@ class ThreePlusThree:
 
     def _past_top(self, n: Sequence[int], current: int) -> ThreePlusThreeStep:
         """At most one DLT at the top dose: nothing higher to escalate to."""
-        if n[current] == _COHORT and self.expand_top:
+        if n[current] == COHORT and self.expand_top:
             return ThreePlusThreeStep("3+3.expand_top", current, None)
         return ThreePlusThreeStep("3+3.top_dose_mtd", None, current)
 
     def _below_too_toxic(self, n: Sequence[int], current: int) -> ThreePlusThreeStep:
         """At most one DLT at ``current``, whose next higher dose is too toxic."""
-        if n[current] == _COHORT and self.lower_zero_of_three == "expand":
+        if n[current] == COHORT and self.lower_zero_of_three == "expand":
             return ThreePlusThreeStep("3+3.expand_below_too_toxic", current, None)
         return ThreePlusThreeStep("3+3.mtd_below_too_toxic", None, current)
 
@@ -304,7 +259,7 @@ class ThreePlusThree:
             if n[below] == 0:
                 return ThreePlusThreeStep("3+3.too_toxic_no_deescalation_untested", None, None)
             return ThreePlusThreeStep("3+3.too_toxic_no_deescalation", None, below)
-        if n[below] == 0 or (n[below] == _COHORT and self.lower_zero_of_three == "expand"):
+        if n[below] == 0 or (n[below] == COHORT and self.lower_zero_of_three == "expand"):
             return ThreePlusThreeStep("3+3.too_toxic_deescalate", below, None)
         return ThreePlusThreeStep("3+3.too_toxic_mtd_below", None, below)
 
@@ -323,7 +278,7 @@ class ThreePlusThree:
         number = next(
             (
                 index
-                for index in range(first, min(first + _COHORT, len(history)))
+                for index in range(first, min(first + COHORT, len(history)))
                 if history[index].level != planned or _pending(history[index])
             ),
             first,
@@ -350,13 +305,13 @@ class ThreePlusThree:
         state: tuple[list[int], list[int], int],
     ) -> str:
         """Why subject ``number`` (0-based) could not be treated where it was."""
-        first = number - number % _COHORT
+        first = number - number % COHORT
         done = f"after {_shown(history[:first])!r}" if first else "with no subject treated"
         if step.next_index is None:
             rule = f"the trial stops ({step.rule})"
         else:
             level = self.ladder.labels[step.next_index]
-            cohort = f"subjects {first + 1}-{first + _COHORT}"
+            cohort = f"subjects {first + 1}-{first + COHORT}"
             rule = f"the next cohort ({cohort}) is at level {level} ({step.rule})"
         got = f"subject {number + 1} was treated at level {history[number].level}"
         return f"a history a 3+3 trial could produce: {done} {rule}, but {got}{self._why(state)}"
@@ -369,7 +324,7 @@ class ThreePlusThree:
         if toxic:
             where = "which is" if toxic[0] == position else f"above level {labels[toxic[0]]},"
             return f", {where} known too toxic ({y[toxic[0]]}/{n[toxic[0]]})"
-        if n[position] >= 2 * _COHORT:
+        if n[position] >= 2 * COHORT:
             return f", which already has {n[position]} subjects (a 3+3 dose never has more than 6)"
         treated = [index for index in range(len(n)) if n[index]]
         if treated and position > max(treated) + 1:
@@ -383,49 +338,15 @@ class ThreePlusThree:
     ) -> Decision:
         labels = self.ladder.labels
         counts = tuple(DoseCounts(n_i, y_i) for n_i, y_i in zip(n, y, strict=True))
-        fields = _reason_fields(labels, counts, step, current)
+        fields = reason_fields(labels, counts, step.next_index, step.mtd_index, current)
         return Decision(
             next_level=None if step.next_index is None else labels[step.next_index],
             stop=step.next_index is None,
             mtd=None if step.mtd_index is None else labels[step.mtd_index],
             rule=step.rule,
-            reason=_REASONS[step.rule].format(**fields),
+            reason=REASONS[step.rule].format(**fields),
             counts=tuple(zip(labels, counts, strict=True)),
         )
-
-
-def _reason_fields(
-    labels: tuple[Label, ...],
-    counts: tuple[DoseCounts, ...],
-    step: ThreePlusThreeStep,
-    current: int | None,
-) -> dict[str, object]:
-    """The values a reason template may name; absent neighbours read as '-'."""
-
-    def label(index: int | None) -> object:
-        return "-" if index is None or not 0 <= index < len(labels) else labels[index]
-
-    def count(index: int | None) -> object:
-        return "-" if index is None or not 0 <= index < len(labels) else counts[index]
-
-    cur = -1 if current is None else current
-    done = counts[cur].n % _COHORT if current is not None else 0
-    nxt = step.next_index
-    untested = nxt is not None and counts[nxt].n == 0
-    plan = "not yet treated: treat 3 there" if untested else f"which has {count(nxt)}: treat 3 more"
-    return {
-        "cur": label(current),
-        "cur_counts": count(current),
-        "nxt": label(nxt),
-        "nxt_plan": plan,
-        "mtd": label(step.mtd_index),
-        "mtd_counts": count(step.mtd_index),
-        "above": label(cur + 1),
-        "above_counts": count(cur + 1),
-        "below": label(cur - 1),
-        "done": done,
-        "missing": _COHORT - done,
-    }
 
 
 def _pending(subject: SubjectOutcome) -> bool:
