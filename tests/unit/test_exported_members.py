@@ -7,7 +7,13 @@ import types
 
 import pytest
 
-PACKAGES = ["trialdesk.protocol", "trialdesk.design", "trialdesk.store", "trialdesk.cli"]
+PACKAGES = [
+    "trialdesk.protocol",
+    "trialdesk.design",
+    "trialdesk.clinical",
+    "trialdesk.store",
+    "trialdesk.cli",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -1,3 +1,17 @@
 """Clinical measures with published definitions: pure functions over typed values, no I/O."""
 
-__all__: list[str] = []
+from trialdesk.clinical.sgrq import (
+    SgrqInputError,
+    SgrqResponses,
+    SgrqScore,
+    compute_sgrq,
+    parse_sgrq_responses,
+)
+
+__all__ = [
+    "SgrqInputError",
+    "SgrqResponses",
+    "SgrqScore",
+    "compute_sgrq",
+    "parse_sgrq_responses",
+]
