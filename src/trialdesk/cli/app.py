@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from trialdesk.cli import calc_sgrq  # noqa: F401 - registers `calc sgrq`
+from trialdesk.cli import calc_gli, calc_sgrq  # noqa: F401 - they register `calc` commands
 from trialdesk.cli.calc import calc_app
 from trialdesk.cli.design import design_app
 from trialdesk.cli.errors import EXIT_BAD_INPUT, user_errors
