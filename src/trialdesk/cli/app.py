@@ -14,7 +14,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from trialdesk.cli import calc_gli, calc_sgrq  # noqa: F401 - they register `calc` commands
+from trialdesk.cli import (  # noqa: F401 - importing them registers their `calc` commands
+    calc_ctcae,
+    calc_gli,
+    calc_sgrq,
+)
 from trialdesk.cli.calc import calc_app
 from trialdesk.cli.design import design_app
 from trialdesk.cli.errors import EXIT_BAD_INPUT, user_errors
