@@ -18,6 +18,9 @@ the field (as a dotted path) and the value it got.
     └── OutputWriteError         the output folder is missing or not writable
     └── DesignInputError         a dose-finding argument out of its domain
                                  (names the argument, the value, what was expected)
+    └── (clinical/) ClinicalInputError, UnitError, GliInputError, SgrqInputError,
+        AssessmentInputError     a clinical measure's input out of its domain,
+                                 the same argument/value/expected shape
 """
 
 from __future__ import annotations

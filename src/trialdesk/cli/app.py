@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from trialdesk.cli import (  # noqa: F401 - importing them registers their `calc` commands
+    calc_clinical,
     calc_ctcae,
     calc_gli,
     calc_sgrq,
