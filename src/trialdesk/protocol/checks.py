@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
+from trialdesk.clinical.gli import GliEquation
 from trialdesk.design.catalog import DesignRequest, OptionValue, build_design, compute_oc
 from trialdesk.design.history import Label
 from trialdesk.design.three_plus_three import ThreePlusThree
@@ -72,6 +73,7 @@ def check_study(study: Study) -> list[Problem]:
         *_check_unique(("outcomes",), [outcome.id for outcome in study.outcomes]),
         *_check_unique(("gaps",), [gap.id for gap in study.gaps]),
         *_check_unique(("assumptions",), [item.id for item in study.assumptions]),
+        *_check_clinical(study),
     ]
     return errors or list(_check_enrollment(study))
 
@@ -195,6 +197,22 @@ def _possible_totals(
     request = DesignRequest("3+3", labels, start, options=dict(options))
     oc = compute_oc(build_design(request), (0.5,) * len(labels))
     return tuple(sorted(oc.n_distribution))
+
+
+def _check_clinical(study: Study) -> Iterable[Problem]:
+    """GLI-2012 needs an ethnic group; the race-neutral and DLCO equations take none."""
+    equation = study.clinical.lung_function_equation
+    ethnicity = study.clinical.lung_function_ethnicity
+    if equation is GliEquation.GLI_2012 and ethnicity is None:
+        yield Problem(
+            ("clinical", "lung_function_ethnicity"),
+            "GLI-2012 needs one of its five groups (e.g. ne-asian for a site in China)",
+        )
+    if equation is not None and equation is not GliEquation.GLI_2012 and ethnicity is not None:
+        yield Problem(
+            ("clinical", "lung_function_ethnicity"),
+            f"{equation.value} takes no ethnic group; remove {ethnicity.value!r}",
+        )
 
 
 def _check_unique(path: Path, values: Sequence[object], field: str = "id") -> Iterable[Problem]:

@@ -6,8 +6,10 @@ just imported or edited by hand: filling a gap in ``study.yaml`` removes it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
+from trialdesk.protocol.criteria import flatten_text
 from trialdesk.protocol.notes import Assumption, Gap
 from trialdesk.protocol.registry_enums import Phase
 from trialdesk.protocol.schedule import ASSUMED_VISIT_NOTE
@@ -35,6 +37,7 @@ def assess_gaps(study: Study) -> tuple[Gap, ...]:
         *_schedule_gaps(study),
         *_outcome_gaps(study),
         *_eligibility_gaps(study),
+        *_clinical_gaps(study),
         *_enrollment_gaps(study),
     )
 
@@ -176,6 +179,33 @@ def _eligibility_gaps(study: Study) -> Iterable[Gap]:
             id="eligibility.criteria",
             text="the record states no inclusion or exclusion criteria to screen against",
             source=study.eligibility.facts.source,
+        )
+
+
+_LUNG_FUNCTION = re.compile(
+    r"forced vital capacity|\bFVC\b|\bFEV1\b|\bDLCO\b|diffusi\w* capacity", re.IGNORECASE
+)
+_DECLINE = re.compile(r"decline in (?:forced vital capacity|FVC|diffusing|DLCO)", re.IGNORECASE)
+
+
+def _clinical_gaps(study: Study) -> Iterable[Gap]:
+    """Choices the clinical measures need when the study measures lung function."""
+    settings = study.clinical
+    texts = [outcome.measure for outcome in study.outcomes] + [
+        flatten_text(item) for item in (*study.eligibility.inclusion, *study.eligibility.exclusion)
+    ]
+    if settings.lung_function_equation is None and any(_LUNG_FUNCTION.search(t) for t in texts):
+        yield Gap(
+            id="clinical.lung_function_equation",
+            text="lung function is measured but the record names no reference equations "
+            "(GLI-2012 with an ethnic group, GLI Global 2022, GLI-2017 for DLCO)",
+        )
+    readings = (settings.fvc_decline_reading, settings.dlco_decline_reading)
+    if None in readings and any(_DECLINE.search(t) for t in texts):
+        yield Gap(
+            id="clinical.decline_reading",
+            text="a 10 % decline of FVC or DLCO is a criterion, but the record does not say "
+            "whether it is relative to the measured value or in %-predicted points",
         )
 
 

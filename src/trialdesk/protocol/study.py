@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from trialdesk.protocol.clinical_settings import ClinicalSettings
 from trialdesk.protocol.criteria import CriterionItem
 from trialdesk.protocol.design_text import DesignSpec
 from trialdesk.protocol.doses import DoseLevel
@@ -66,6 +67,7 @@ class Study(BaseModel):
     dlt_window_days: int | None = None
     dlt_window_source: Source | None = None
     dlt_definition: HandText | None = None
+    clinical: ClinicalSettings = ClinicalSettings()
     visits: tuple[Visit, ...] = ()
     eligibility: Eligibility
     outcomes: tuple[Outcome, ...] = ()

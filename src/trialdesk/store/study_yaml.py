@@ -44,6 +44,8 @@ _SECTION_COMMENTS = {
     "design": "The escalation design named in the text. Options with default_taken: true\n"
     "are assumptions: confirm them against the sponsor's protocol.",
     "dlt_window_days": "Days after dosing during which a DLT counts.",
+    "clinical": "Choices the clinical measures need (reference equations, decline reading,\n"
+    "CRS hypoxia baseline): the record states none; set them from the protocol.",
     "visits": "Visit schedule, days from Day 0 (dosing). Windows are assumptions.",
     "eligibility": "Structured eligibility fields and the criteria text split into items.",
     "outcomes": "Outcome measures; time points in days (a month is 30 days).",

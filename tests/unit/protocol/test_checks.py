@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trialdesk.clinical.gli import Ethnicity, GliEquation
 from trialdesk.protocol import Study, check_study, import_study, parse_record_text
 from trialdesk.protocol.visits import VisitKind
 
@@ -88,3 +89,25 @@ def test_dlt_window_longer_than_first_follow_up_is_found() -> None:
 
 def test_non_positive_dlt_window_is_found() -> None:
     assert _paths(STUDY.model_copy(update={"dlt_window_days": 0})) == ["dlt_window_days"]
+
+
+def test_gli_2012_needs_its_group_and_the_others_take_none() -> None:
+    no_group = STUDY.clinical.model_copy(update={"lung_function_equation": GliEquation.GLI_2012})
+    assert _paths(STUDY.model_copy(update={"clinical": no_group})) == [
+        "clinical.lung_function_ethnicity"
+    ]
+    extra_group = STUDY.clinical.model_copy(
+        update={
+            "lung_function_equation": GliEquation.GLI_GLOBAL_2022,
+            "lung_function_ethnicity": Ethnicity.NE_ASIAN,
+        }
+    )
+    problems = check_study(STUDY.model_copy(update={"clinical": extra_group}))
+    assert [p.dotted for p in problems] == ["clinical.lung_function_ethnicity"]
+    assert "takes no ethnic group" in problems[0].message
+
+
+def test_the_seed_lists_its_clinical_choices_as_gaps() -> None:
+    # Its secondary outcomes measure FVC and DLCO; inclusion 4 has a 10 % decline.
+    ids = {gap.id for gap in STUDY.gaps}
+    assert {"clinical.lung_function_equation", "clinical.decline_reading"} <= ids
