@@ -16,17 +16,18 @@ the field (as a dotted path) and the value it got.
     └── StudyFileError           a study.yaml cannot be read or does not validate
     └── OutputExistsError        refusing to overwrite a file without --force
     └── OutputWriteError         the output folder is missing or not writable
-    └── DesignInputError         a dose-finding argument out of its domain
-                                 (names the argument, the value, what was expected)
-    └── (clinical/) ClinicalInputError, UnitError, GliInputError, SgrqInputError,
-        AssessmentInputError     a clinical measure's input out of its domain,
-                                 the same argument/value/expected shape
+    └── InputError               an argument out of its domain (names the argument,
+        │                        the value and what was expected)
+        ├── DesignInputError     dose finding
+        └── (clinical/) ClinicalInputError, and under it UnitError, GliInputError,
+                        SgrqInputError, AssessmentInputError
 """
 
 from __future__ import annotations
 
 __all__ = [
     "DesignInputError",
+    "InputError",
     "OutputExistsError",
     "OutputWriteError",
     "RecordContentError",
@@ -78,11 +79,12 @@ class OutputWriteError(TrialdeskError):
     """The output file cannot be created (missing folder, no permission)."""
 
 
-class DesignInputError(TrialdeskError):
-    """A dose-finding input outside its domain: a probability above 1, an unknown label.
+class InputError(TrialdeskError):
+    """An argument outside its domain: names the argument, the value and what was expected.
 
-    The message names the argument, the value it got and what was expected,
-    so the command line can show it as is.
+    The base of the domain cores' input errors, so every such message reads the
+    same ("argument `x` got 1.2; expected a probability in [0, 1]") and the command
+    line can show it as is.
     """
 
     def __init__(self, argument: str, value: object, expected: str) -> None:
@@ -90,3 +92,7 @@ class DesignInputError(TrialdeskError):
         self.value = value
         self.expected = expected
         super().__init__(f"argument `{argument}` got {value!r}; expected {expected}")
+
+
+class DesignInputError(InputError):
+    """A dose-finding input outside its domain: a probability above 1, an unknown label."""

@@ -11,23 +11,17 @@
 
 from __future__ import annotations
 
-from trialdesk.errors import TrialdeskError
+from trialdesk.errors import InputError
 
 __all__ = ["ClinicalInputError", "UnitError"]
 
 
-class ClinicalInputError(TrialdeskError):
+class ClinicalInputError(InputError):
     """A clinical input outside its domain: a negative count, an unknown CTCAE term.
 
     Like :class:`trialdesk.errors.DesignInputError`, the message names the
     argument, the value it got and what was expected, so an edge shows it as is.
     """
-
-    def __init__(self, argument: str, value: object, expected: str) -> None:
-        self.argument = argument
-        self.value = value
-        self.expected = expected
-        super().__init__(f"argument `{argument}` got {value!r}; expected {expected}")
 
 
 class UnitError(ClinicalInputError):

@@ -36,7 +36,7 @@ from functools import cache
 from importlib.resources import files
 from typing import TypeVar
 
-from trialdesk.errors import TrialdeskError
+from trialdesk.clinical.errors import ClinicalInputError
 
 __all__ = [
     "HEIGHT_RANGE_CM",
@@ -65,17 +65,11 @@ _AGE_STEP = 0.25
 _E = TypeVar("_E", bound=StrEnum)
 
 
-class GliInputError(TrialdeskError):
+class GliInputError(ClinicalInputError):
     """A GLI input outside its domain: an age beyond the tables, an unknown parameter.
 
     The message names the argument, the value it got and what was expected.
     """
-
-    def __init__(self, argument: str, value: object, expected: str) -> None:
-        self.argument = argument
-        self.value = value
-        self.expected = expected
-        super().__init__(f"argument `{argument}` got {value!r}; expected {expected}")
 
 
 class GliEquation(StrEnum):

@@ -22,7 +22,7 @@ from enum import Enum
 from fractions import Fraction
 from typing import Generic, TypeVar
 
-from trialdesk.errors import TrialdeskError
+from trialdesk.clinical.errors import ClinicalInputError
 
 __all__ = [
     "Assessment",
@@ -40,18 +40,12 @@ InputValue = str | int | float | bool | Decimal | Fraction | Enum | None
 DecimalInput = Decimal | int | float | str
 
 
-class AssessmentInputError(TrialdeskError):
+class AssessmentInputError(ClinicalInputError):
     """A clinical input outside its domain: a negative distance, an ICE score of 11.
 
     The message names the argument, the value it got and what was expected,
     so the command line can show it as is.
     """
-
-    def __init__(self, argument: str, value: object, expected: str) -> None:
-        self.argument = argument
-        self.value = value
-        self.expected = expected
-        super().__init__(f"argument `{argument}` got {value!r}; expected {expected}")
 
 
 class AssessmentStatus(Enum):

@@ -42,13 +42,13 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias
 
+from trialdesk.clinical.errors import ClinicalInputError
 from trialdesk.clinical.sgrq_weights import (
     MAX_MISSING,
     SGRQ_ITEMS,
     Component,
     SgrqItem,
 )
-from trialdesk.errors import TrialdeskError
 
 __all__ = [
     "NOT_APPLICABLE",
@@ -70,14 +70,8 @@ Code: TypeAlias = int | Literal["NA"] | None
 """A parsed response: a valid code, ``"NA"`` (Q6 only) or ``None`` (missing)."""
 
 
-class SgrqInputError(TrialdeskError):
+class SgrqInputError(ClinicalInputError):
     """An SGRQ response that is not a valid code: names the item, the value, what was expected."""
-
-    def __init__(self, argument: str, value: object, expected: str) -> None:
-        self.argument = argument
-        self.value = value
-        self.expected = expected
-        super().__init__(f"argument `{argument}` got {value!r}; expected {expected}")
 
 
 @dataclass(frozen=True, slots=True)
