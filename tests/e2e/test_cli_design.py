@@ -325,3 +325,35 @@ def test_crm_oc_is_simulated_and_exact_is_refused() -> None:
     refused = runner.invoke(app, args)
     assert refused.exit_code == 2
     assert "argument `method` got 'exact'" in refused.output
+
+
+def test_tite_crm_oc_is_simulated_with_an_arrival_rate() -> None:
+    args = [
+        "design",
+        "oc",
+        "--design",
+        "tite-crm",
+        "--skeleton",
+        "0.05,0.1,0.2,0.35,0.5,0.7",
+        "--true-tox",
+        "0.05,0.1,0.2,0.35,0.5,0.7",
+        "--target",
+        "0.2",
+        "--cohort-size",
+        "1",
+        "--max-cohorts",
+        "24",
+        "--window",
+        "28",
+        "--method",
+        "mc",
+        "--trials",
+        "300",
+    ]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2
+    assert "argument `arrival_rate` got None" in refused.output
+    data = _json(*args, "--arrival-rate", "0.14")
+    assert data["method"] == "mc"
+    # TITE-CRM keeps accruing: no time suspended (design.duration).
+    assert data["share_suspended"] == 0.0

@@ -135,6 +135,7 @@ def oc_command(
                 trials=trials,
                 seed=seed,
                 progress=progress,
+                arrival_rate=arrival_rate,
             )
         duration = _duration(request, float(oc.expected_n), arrival_rate)
     payload = _oc_json(request, tox, oc)

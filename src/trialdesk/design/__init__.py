@@ -34,6 +34,7 @@ from trialdesk.design.rules import DemandNAtDose, DontSkip, StopAtN, StopWhenToo
 from trialdesk.design.simulate import draw_tolerances, simulate_table, simulate_three_plus_three
 from trialdesk.design.skeleton import calibrate_skeleton
 from trialdesk.design.three_plus_three import ThreePlusThree
+from trialdesk.design.tite_monte_carlo import simulate_tite
 
 __all__ = [
     "Action",
@@ -76,4 +77,5 @@ __all__ = [
     "simulate_crm",
     "simulate_table",
     "simulate_three_plus_three",
+    "simulate_tite",
 ]

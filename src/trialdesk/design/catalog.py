@@ -34,6 +34,7 @@ from trialdesk.design.simulate import (
     run_three_plus_three_trials,
 )
 from trialdesk.design.three_plus_three import ThreePlusThree
+from trialdesk.design.tite_monte_carlo import run_tite_trials
 from trialdesk.errors import DesignInputError
 
 __all__ = [
@@ -156,16 +157,19 @@ def compute_oc(  # noqa: PLR0913 - the run's settings, each keyword-only
     trials: int = 10_000,
     seed: int = 2026,
     progress: Progress | None = None,
+    arrival_rate: float | None = None,
 ) -> OperatingCharacteristics[float]:
     """Operating characteristics by exact enumeration or seeded Monte Carlo.
 
     Monte Carlo draws every subject's tolerance up front from ``seed`` and runs
     the trials in chunks of :data:`CHUNK_TRIALS`, reporting to ``progress``
     after each; the result is the same as one batch over the same tolerances.
+    The TITE-CRM also needs ``arrival_rate`` (subjects per day): its arrival and
+    DLT times come from a second stream of the same seed.
     """
     if method == "exact":
         return _exact_oc(design, true_tox)
-    run, columns = _simulator(design, true_tox)
+    run, columns = _simulator(design, true_tox, arrival_rate, np.random.default_rng([seed, 1]))
     tolerances = draw_tolerances(np.random.default_rng(seed), trials, columns)
     parts = []
     for start in range(0, trials, CHUNK_TRIALS):
@@ -198,9 +202,21 @@ def _exact_oc(design: Design, true_tox: tuple[float, ...]) -> OperatingCharacter
 
 
 def _simulator(
-    design: Design, true_tox: tuple[float, ...]
+    design: Design,
+    true_tox: tuple[float, ...],
+    arrival_rate: float | None,
+    rng_times: np.random.Generator,
 ) -> tuple[Callable[[NDArray[np.float64]], SimulatedTrials], int]:
     """The batch runner of ``design`` and how many tolerance columns a trial needs."""
+    if isinstance(design, CrmDesign) and design.window_days is not None:
+        if arrival_rate is None:
+            raise DesignInputError(
+                "arrival_rate", None, "subjects per day, to simulate the TITE-CRM's timing"
+            )
+        tite, rate = design, arrival_rate
+        return (
+            lambda u: run_tite_trials(tite, true_tox, u, arrival_rate=rate, rng_times=rng_times)
+        ), tite.max_n
     if isinstance(design, ThreePlusThree):
         three = design
         return (lambda u: run_three_plus_three_trials(three, true_tox, u)), 6 * len(three.ladder)

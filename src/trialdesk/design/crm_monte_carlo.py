@@ -56,8 +56,9 @@ def simulate_crm(
     whole cohorts, as ``CrmDesign`` treats whole cohorts until ``max_n`` is reached.
 
     Raises:
-        DesignInputError: a TITE-CRM or a maximum-likelihood CRM (their Monte Carlo is not built
-            yet), ``true_tox`` not one probability per dose, or too few tolerance columns.
+        DesignInputError: a TITE-CRM (see :mod:`trialdesk.design.tite_monte_carlo`), a
+            maximum-likelihood CRM (its Monte Carlo is not built yet), ``true_tox`` not one
+            probability per dose, or too few tolerance columns.
     """
     return run_crm_trials(design, true_tox, tolerances).summarise(design.ladder.labels)
 
@@ -99,7 +100,7 @@ def _check_variant(design: CrmDesign) -> None:
         raise DesignInputError(
             "design",
             f"TITE-CRM (window_days={design.window_days:g})",
-            "a CRM without a DLT window: Monte Carlo of the TITE-CRM is not built yet",
+            "a CRM without a DLT window (the TITE-CRM is simulated by tite_monte_carlo)",
         )
     if design.estimation != "bayes":
         raise DesignInputError(

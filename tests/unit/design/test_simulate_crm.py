@@ -200,7 +200,7 @@ def test_same_tolerances_same_result_and_one_trial_has_zero_spread() -> None:
     ("options", "named"),
     [
         ({"estimation": "mle"}, "maximum-likelihood CRM is not built yet"),
-        ({"window_days": 28.0}, "TITE-CRM is not built yet"),
+        ({"window_days": 28.0}, "the TITE-CRM is simulated by tite_monte_carlo"),
     ],
 )
 def test_variants_without_a_monte_carlo_are_refused_by_name(
