@@ -181,18 +181,7 @@ def compute_oc(  # noqa: PLR0913 - the run's settings, each keyword-only
 
 def _exact_oc(design: Design, true_tox: tuple[float, ...]) -> OperatingCharacteristics[float]:
     if isinstance(design, ThreePlusThree):
-        oc = exact_oc_three_plus_three(design, true_tox)
-        return OperatingCharacteristics(
-            labels=oc.labels,
-            p_select=oc.p_select,
-            p_no_mtd=oc.p_no_mtd,
-            expected_n=oc.expected_n,
-            expected_n_per_dose=oc.expected_n_per_dose,
-            expected_dlt=oc.expected_dlt,
-            expected_dlt_per_dose=oc.expected_dlt_per_dose,
-            n_distribution=oc.n_distribution,
-            n_terminal_paths=oc.n_terminal_paths,
-        )
+        return exact_oc_three_plus_three(design, true_tox)
     if isinstance(design, CrmDesign):
         raise DesignInputError(
             "method", "exact", "mc for the CRM (exact OCs exist for 3+3 and table designs)"

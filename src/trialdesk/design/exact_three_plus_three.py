@@ -38,37 +38,16 @@ from fractions import Fraction
 from typing import Any, Generic, TypeVar, overload
 
 from trialdesk.design.history import Label
+from trialdesk.design.oc import OperatingCharacteristics
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
 
-__all__ = ["ThreePlusThreeOC", "exact_oc"]
+__all__ = ["exact_oc"]
 
 _Num = TypeVar("_Num", Fraction, float)
 
 # A counts state: subjects and DLTs per dose (ladder order) and the dose treated last.
 _State = tuple[tuple[int, ...], tuple[int, ...], int | None]
-
-
-@dataclass(frozen=True, slots=True)
-class ThreePlusThreeOC(Generic[_Num]):
-    """Operating characteristics of a 3+3 design at given true DLT probabilities.
-
-    Per-dose tuples follow ``labels`` (ladder order, lowest first). ``p_select`` is the
-    probability each dose is declared the MTD and ``p_no_mtd`` that none is; together
-    they sum to 1. ``n_distribution`` maps each total sample size of positive
-    probability to that probability. ``n_terminal_paths`` is the number of distinct
-    complete trials, each cohort's outcome counted as its number of DLTs.
-    """
-
-    labels: tuple[Label, ...]
-    p_select: tuple[_Num, ...]
-    p_no_mtd: _Num
-    expected_n: _Num
-    expected_n_per_dose: tuple[_Num, ...]
-    expected_dlt: _Num
-    expected_dlt_per_dose: tuple[_Num, ...]
-    n_distribution: dict[int, _Num]
-    n_terminal_paths: int
 
 
 @dataclass(slots=True)
@@ -111,16 +90,18 @@ class _Totals(Generic[_Num]):
 @overload
 def exact_oc(
     design: ThreePlusThree, true_tox: Sequence[Fraction]
-) -> ThreePlusThreeOC[Fraction]: ...
+) -> OperatingCharacteristics[Fraction]: ...
 
 
 @overload
-def exact_oc(design: ThreePlusThree, true_tox: Sequence[float]) -> ThreePlusThreeOC[float]: ...
+def exact_oc(
+    design: ThreePlusThree, true_tox: Sequence[float]
+) -> OperatingCharacteristics[float]: ...
 
 
 def exact_oc(
     design: ThreePlusThree, true_tox: Sequence[float] | Sequence[Fraction]
-) -> ThreePlusThreeOC[Fraction] | ThreePlusThreeOC[float]:
+) -> OperatingCharacteristics[Fraction] | OperatingCharacteristics[float]:
     """Exact operating characteristics of ``design`` at true DLT probabilities ``true_tox``.
 
     ``true_tox`` has one probability in [0, 1] per dose, in ladder order (a sequence or
@@ -169,7 +150,7 @@ def _as_list(values: object) -> list[Any] | None:
         return None
 
 
-def _walk(design: ThreePlusThree, tox: list[_Num], zero: _Num) -> ThreePlusThreeOC[_Num]:
+def _walk(design: ThreePlusThree, tox: list[_Num], zero: _Num) -> OperatingCharacteristics[_Num]:
     """Drive ``design.step`` over every path, merging paths that reach the same state."""
     labels = design.ladder.labels
     size = design.cohort_size
@@ -210,8 +191,8 @@ def _plus(counts: tuple[int, ...], index: int, more: int) -> tuple[int, ...]:
     return (*counts[:index], counts[index] + more, *counts[index + 1 :])
 
 
-def _result(labels: tuple[Label, ...], totals: _Totals[_Num]) -> ThreePlusThreeOC[_Num]:
-    return ThreePlusThreeOC(
+def _result(labels: tuple[Label, ...], totals: _Totals[_Num]) -> OperatingCharacteristics[_Num]:
+    return OperatingCharacteristics(
         labels=labels,
         p_select=tuple(totals.p_select),
         p_no_mtd=totals.p_no_mtd,

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 
 from strategies import three_plus_three_scenarios
 from trialdesk.design import DoseLadder
-from trialdesk.design.exact_three_plus_three import ThreePlusThreeOC, exact_oc
+from trialdesk.design.exact_three_plus_three import exact_oc
+from trialdesk.design.oc import OperatingCharacteristics
 from trialdesk.design.simulate import draw_tolerances, simulate_three_plus_three
 from trialdesk.design.three_plus_three import ThreePlusThree
 from trialdesk.errors import DesignInputError
@@ -126,7 +127,7 @@ def test_one_dose_at_one_half_by_hand() -> None:
     # P(N = 3) = 5/8, P(N = 6) = 3/8, E[N] = 33/8, E[DLT] = E[N] / 2 = 33/16.
     # Paths: 1 (0/3) + 4 (1/3 then 0..3) + 1 + 1 = 7.
     oc = exact_oc(ThreePlusThree(DoseLadder((1,))), [Fraction(1, 2)])
-    assert oc == ThreePlusThreeOC(
+    assert oc == OperatingCharacteristics(
         labels=(1,),
         p_select=(Fraction(11, 64),),
         p_no_mtd=Fraction(53, 64),
