@@ -26,7 +26,6 @@ from trialdesk.cli.arguments import (
 from trialdesk.cli.errors import user_errors
 from trialdesk.cli.progress import DelayedProgress
 from trialdesk.design import Decision, Label, SubjectOutcome, parse_outcomes
-from trialdesk.design.boin import boin_boundaries
 from trialdesk.design.catalog import (
     DEFAULT_MAX_COHORTS,
     DEFAULT_TARGET,
@@ -34,6 +33,7 @@ from trialdesk.design.catalog import (
     OPTION_TYPES,
     TABLE_DESIGNS,
     DesignRequest,
+    boin_boundaries_of,
     build_design,
     compute_oc,
     decision_table_of,
@@ -191,9 +191,7 @@ def table_command(
         table = decision_table_of(request, max_n)
     payload: dict[str, Any] = {"table": table.to_mapping()}
     if design == "boin":
-        lambda_e, lambda_d = boin_boundaries(
-            target, _opt(request.options, "p_saf"), _opt(request.options, "p_tox")
-        )
+        lambda_e, lambda_d = boin_boundaries_of(request)
         payload |= {"lambda_e": lambda_e, "lambda_d": lambda_d}
     if as_json:
         typer.echo(json.dumps(payload, indent=2))
@@ -413,11 +411,6 @@ def _typed(design: str, option: list[str] | None) -> dict[str, OptionValue]:
             raise DesignInputError("option", name, f"an option of {design}: " + ", ".join(known))
         typed[name] = parse_option_value(name, text, known[name])
     return typed
-
-
-def _opt(options: Mapping[str, OptionValue], name: str) -> float | None:
-    value = options.get(name)
-    return None if value is None else float(value)
 
 
 def _history(outcomes: str | None, data: Path | None) -> tuple[SubjectOutcome, ...]:

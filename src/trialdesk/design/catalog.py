@@ -16,7 +16,7 @@ from typing import Literal, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from trialdesk.design.boin import Boin
+from trialdesk.design.boin import Boin, boin_boundaries, boin_table
 from trialdesk.design.crm import Estimation, ModelName
 from trialdesk.design.crm_design import CrmDesign, TiteScheme
 from trialdesk.design.crm_monte_carlo import run_crm_trials
@@ -43,6 +43,7 @@ __all__ = [
     "OPTION_TYPES",
     "TABLE_DESIGNS",
     "DesignRequest",
+    "boin_boundaries_of",
     "build_design",
     "compute_oc",
     "decision_table_of",
@@ -128,19 +129,25 @@ def decision_table_of(request: DesignRequest, max_n: int) -> DecisionTable:
     """The decision table of an interval design, for n = 1..max_n."""
     _check_options(request)
     if request.design == "boin":
-        options = request.options
-        return Boin(
-            target=request.target,
-            ladder=DoseLadder((1,)),
-            max_cohorts=max(1, -(-max_n // request.cohort_size)),
-            cohort_size=request.cohort_size,
-            p_saf=_float(options, "p_saf"),
-            p_tox=_float(options, "p_tox"),
-            cutoff_eli=_float_or(options, "cutoff_eli", 0.95),
-        ).table
+        # Whole cohorts, as a BOIN design of that many subjects would hold.
+        subjects = max(1, -(-max_n // request.cohort_size)) * request.cohort_size
+        return boin_table(
+            request.target,
+            subjects,
+            p_saf=_float(request.options, "p_saf"),
+            p_tox=_float(request.options, "p_tox"),
+            cutoff_eli=_float_or(request.options, "cutoff_eli", 0.95),
+        )
     if request.design not in TABLE_DESIGNS:
         raise DesignInputError("design", request.design, "one of " + ", ".join(TABLE_DESIGNS))
     return _interval_table(request, max_n)
+
+
+def boin_boundaries_of(request: DesignRequest) -> tuple[float, float]:
+    """BOIN's (lambda_e, lambda_d) for the request's target and ``p_saf``/``p_tox`` options."""
+    return boin_boundaries(
+        request.target, _float(request.options, "p_saf"), _float(request.options, "p_tox")
+    )
 
 
 Progress = Callable[[int, int], None]
