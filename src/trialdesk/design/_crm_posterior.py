@@ -43,6 +43,7 @@ __all__ = [
     "beta_at",
     "checked_moments",
     "grid_density",
+    "grid_summary",
     "grid_tail",
     "log_likelihood",
     "moments_by_quad",
@@ -198,6 +199,24 @@ def grid_tail(density: Vector, threshold: float) -> tuple[Vector, Flags]:
         weights = _sinc_cdf_weights(threshold, _GRID_STEP * stride, thinned.shape[-1])
         values.append(thinned @ weights / thinned.sum(axis=-1))
     return np.clip(values[0], 0.0, 1.0), _agree(values[0], values[1])
+
+
+def grid_summary(
+    beta: Vector, log_f: Vector, safety_beta: float | None
+) -> tuple[Vector, Vector, Flags]:
+    """Per log posterior row: the mean of β, its safety tail, whether the grid held.
+
+    The tail is P(β < ``safety_beta``) (0 when there is no safety rule); where a grid
+    check fails the caller falls back to quadrature for that row.
+    """
+    density, checked = normalised(log_f)
+    mean, _, agreed = checked_moments(beta, density)
+    checked &= agreed
+    risk = np.zeros(log_f.shape[0])
+    if safety_beta is not None:
+        risk, agreed = grid_tail(density, safety_beta)
+        checked &= agreed
+    return mean, risk, checked
 
 
 def quad_tail(model: CrmModel, data: CrmData, threshold: float) -> float:

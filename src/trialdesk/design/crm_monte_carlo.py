@@ -182,13 +182,7 @@ class _Rules:
         """
         log_f = states.astype(np.float64) @ self.log_terms
         log_f += self.tables.log_prior
-        density, checked = numerics.normalised(log_f)
-        mean, _, agreed = numerics.checked_moments(self.tables.beta, density)
-        checked &= agreed
-        risk = np.zeros(states.shape[0])
-        if self.safety_beta is not None:
-            risk, agreed = numerics.grid_tail(density, self.safety_beta)
-            checked &= agreed
+        mean, risk, checked = numerics.grid_summary(self.tables.beta, log_f, self.safety_beta)
         for row in np.flatnonzero(~checked):
             dlt, complete = np.split(states[row], 2)
             data = CrmData(tuple(dlt.tolist()), tuple(complete.tolist()))

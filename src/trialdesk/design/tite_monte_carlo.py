@@ -230,7 +230,7 @@ class _Rules:
         log_f = y @ self.tables.log_p + complete @ self.tables.log_q
         log_f += self._pending(dose, partial, weight)
         log_f += self.tables.log_prior
-        mean, risk, checked = self._moments(log_f)
+        mean, risk, checked = numerics.grid_summary(self.tables.beta, log_f, self.safety_beta)
         for row in np.flatnonzero(~checked):
             levels = dose[row, partial[row]]
             data = CrmData(
@@ -265,17 +265,6 @@ class _Rules:
         total = np.empty_like(ranked)
         total[rank] = ranked
         return total
-
-    def _moments(self, log_f: Vector) -> tuple[Vector, Vector, Flags]:
-        """Posterior means, P(lowest dose too toxic), and where the grid's checks all pass."""
-        density, checked = numerics.normalised(log_f)
-        mean, _, agreed = numerics.checked_moments(self.tables.beta, density)
-        checked &= agreed
-        risk = np.zeros(log_f.shape[0])
-        if self.safety_beta is not None:
-            risk, agreed = numerics.grid_tail(density, self.safety_beta)
-            checked &= agreed
-        return mean, risk, checked
 
     def restrict(self, best: Counts, dose: Counts, last_dlt: Flags) -> Counts:
         """``crm.no_skip`` then ``crm.coherence``: caps on the model's dose, as the design's."""
