@@ -8,10 +8,19 @@ Each band's ``text`` is that grade's cell of the term's row, as printed (counts 
 ``/mm3`` and ``x 10e9/L``; the two are equal, since 1/mm3 = 10*-3 x 10*9/L). The
 bounds are transcribed by hand from the text: ``<a - b`` (a decreasing term) is
 ``b <= x < a``; ``>a - b`` (an increasing term) is ``a < x <= b``; a range of whole
-numbers ``125-129 mmol/L`` is ``125 <= x < 130``. Not yet cross-checked row by row
-against admiral's grading metadata (``inst/adlb_grading/adlb_grading_spec.xlsx``) or
-the NCI spreadsheet: that check is open, and the band edges of every term are pinned
-in ``tests/unit/clinical/test_ctcae.py`` so it will show any difference.
+numbers ``125-129 mmol/L`` is ``125 <= x < 130``.
+
+Cross-checked band by band (93 bands, 17 terms, grades 1-5) against two sources, with
+no band found wrong: the NCI spreadsheet ``CTCAE_v5.0.xlsx`` (sheet "CTCAE v5.0 Clean
+Copy"; every band's ``text`` is taken from its cells); and pharmaverse admiral's
+grading metadata (``data-raw/adlb_grading/ncictcaev5.json``, commit ``6eb5125a``),
+evaluated on a grid of values at every edge. admiral differs only where it assumes the
+worst case (symptomatic for hypokalaemia and hyponatraemia; both INR readings) and at
+two edges where the NCI text supports ours (GGT at 2.0 x baseline; sodium between 129
+and 130): see the comments on those terms. The hand transcription, the NCI cells and
+admiral's grades are pinned in ``tests/unit/clinical/test_ctcae_v5_source_table.py``
+(data and provenance in ``tests/data/ctcae/``); the edges of every term in
+``tests/unit/clinical/test_ctcae.py``.
 """
 
 from __future__ import annotations
@@ -68,6 +77,9 @@ def _baseline_rule(
     """
     a, b, c = edges
     low, strict = abnormal_g1
+    # ALT/AST "1.5 - 3.0" and ALP/GGT "2.0 - 2.5 x baseline" print no ">", so the lower end
+    # is inclusive (as admiral's ALT, AST and ALP rows read it; its GGT row uses "> 2*BASE",
+    # which the NCI text does not say, so ours grades exactly 2.0 x baseline as 1).
     normal = " x ULN if baseline was normal"
     abnormal = " x baseline if baseline was abnormal"
     bands = (
@@ -200,6 +212,8 @@ _ANEMIA = Term(
     "needs clinical information: a laboratory value grades at most 3",
 )
 
+# Creatinine: v5.0 deleted v4.03's G1 ">1 - 1.5 x baseline" (the spreadsheet's Tracked
+# Changes sheet); its G2 and G3 keep "x baseline" beside "x ULN", whichever is higher.
 _CREATININE = Term(
     "Creatinine increased",
     "creatinine",
@@ -224,6 +238,11 @@ _CREATININE = Term(
     _where("Investigations"),
 )
 
+# Grade 2 hypokalaemia and 125-129 mmol/L grade 3 hyponatraemia need symptoms: without
+# them we grade lab-only (1 and 2) and say so in the rule. admiral assumes "symptomatic"
+# (its COMMENT: "Take worst case"), so it grades these 2 and 3; the bands are the same.
+# Sodium "125-129" is 125 <= x < 130 because G1 "<LLN - 130" includes 130: admiral's
+# "<= 129" would leave 129 < x < 130 at grade 1 (NCI CTCAE v5.0; admiral 6eb5125a).
 _SYMPTOMATIC = Requirement.SYMPTOMATIC
 _ELECTROLYTES = (
     Term(
@@ -288,6 +307,10 @@ _ELECTROLYTES = (
     ),
 )
 
+# INR: v5.0 grades the absolute INR (v4.03's "x ULN" was deleted) unless the subject is
+# on anticoagulation, when it grades x baseline. admiral applies both parts to everyone
+# (its COMMENT: 'Take worst case and assume "on anticoagulation"'), i.e. the higher of
+# our two readings; we apply the one the subject's anticoagulation status selects.
 _ANTICOAG, _NO_ANTICOAG = Context.ANTICOAGULATED, Context.NOT_ANTICOAGULATED
 _INR = Term(
     "INR increased",
