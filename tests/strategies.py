@@ -6,12 +6,37 @@ Tests import them with ``from strategies import ...`` (pytest's ``pythonpath`` h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 from hypothesis import strategies as st
 
 from trialdesk.design import Decision, DoseLadder, SubjectOutcome
 from trialdesk.design.three_plus_three import ThreePlusThree
+from trialdesk.eligibility import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Attest,
+    Attestation,
+    Between,
+    Comparator,
+    Compare,
+    Criterion,
+    Decline,
+    Fact,
+    FactRecord,
+    Not,
+    Observation,
+    Rule,
+    RuleSet,
+    Section,
+    SubjectData,
+    Threshold,
+    When,
+    Within,
+)
 from trialdesk.protocol.timeframes import DAYS_PER_MONTH, DAYS_PER_WEEK
 
 # --- record JSON ------------------------------------------------------------------------------
@@ -381,3 +406,167 @@ def outcome_histories(draw: st.DrawFn) -> tuple[SubjectOutcome, ...]:
     levels = draw(st.lists(notation_labels, min_size=1, max_size=4, unique=True))
     subjects = st.builds(SubjectOutcome, st.sampled_from(levels), st.booleans())
     return tuple(draw(st.lists(subjects, max_size=20)))
+
+
+# --- eligibility rules and subjects -------------------------------------------------------------
+
+ELIGIBILITY_SCREENING_DATE = date(2026, 6, 1)
+
+# (measure, canonical unit, other units a chart may use, one unit that must be refused)
+_ELIGIBILITY_MEASURES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("platelets", "10*9/L", ("/uL", "10*3/uL"), "mg/dL"),
+    ("creatinine", "mg/dL", ("umol/L",), "U/L"),
+    ("ast", "U/L", ("ukat/L",), "g/L"),
+    ("haematocrit", "%", ("L/L",), "mg/dL"),
+    ("ecog", "{score}", (), "%"),
+)
+_ELIGIBILITY_FACTS = ("gilberts_syndrome", "anticoagulant_therapy", "acute_exacerbation")
+_ELIGIBILITY_DECLINES = (("fvc", "L", "%"), ("six_mwd", "m", "m"))
+# Thresholds and values share a coarse grid so that equality at a threshold is common.
+_grid_values = st.integers(min_value=0, max_value=40).map(lambda k: Decimal(k) / 4)
+
+
+@st.composite
+def eligibility_leaves(draw: st.DrawFn, criterion: str) -> Rule:
+    """One leaf of the rule language over the measures and facts subjects are drawn with."""
+    kind = draw(st.sampled_from(("compare", "compare", "range", "relative", "fact", "decline")))
+    measure, unit, _, _ = draw(st.sampled_from(_ELIGIBILITY_MEASURES))
+    comparator = draw(st.sampled_from(list(Comparator)))
+    if kind == "compare":
+        threshold = Threshold(value=draw(_grid_values), unit=unit)
+        return Compare(
+            criterion=criterion, measure=measure, comparator=comparator, threshold=threshold
+        )
+    if kind == "relative":
+        ref = draw(st.sampled_from(("x ULN", "x LLN")))
+        threshold = Threshold(value=draw(_grid_values), unit=ref)
+        return Compare(
+            criterion=criterion, measure=measure, comparator=comparator, threshold=threshold
+        )
+    if kind == "range":
+        low, high = sorted((draw(_grid_values), draw(_grid_values)))
+        return Between(
+            criterion=criterion,
+            measure=measure,
+            low=Threshold(value=low, unit=unit),
+            high=Threshold(value=high, unit=unit),
+            low_inclusive=draw(st.booleans()),
+            high_inclusive=draw(st.booleans()),
+        )
+    if kind == "fact":
+        return Fact(criterion=criterion, name=draw(st.sampled_from(_ELIGIBILITY_FACTS)))
+    measure, _, amount_unit = draw(st.sampled_from(_ELIGIBILITY_DECLINES))
+    return Decline(
+        criterion=criterion,
+        measure=measure,
+        comparator=draw(st.sampled_from((">", ">="))),
+        amount=Threshold(value=draw(_grid_values) * 4, unit=amount_unit),
+        over_days=draw(st.sampled_from((30, 180))),
+        tolerance_days=draw(st.sampled_from((0, 10, 30))),
+    )
+
+
+@st.composite
+def eligibility_rules(draw: st.DrawFn, criterion: str = "I1", depth: int = 3) -> Rule:
+    """A random rule tree of every node kind, at most ``depth`` levels deep."""
+    if depth == 0 or draw(st.integers(0, 2)) == 0:
+        if draw(st.integers(0, 9)) == 0:
+            return Attest(criterion=criterion, statement="investigator confirms")
+        return draw(eligibility_leaves(criterion))
+    kind = draw(st.sampled_from(("all_of", "any_of", "at_least", "not", "when", "within")))
+    child = eligibility_rules(criterion, depth - 1)
+    if kind in {"all_of", "any_of", "at_least"}:
+        items = tuple(draw(st.lists(child, min_size=1, max_size=3)))
+        if kind == "at_least":
+            n = draw(st.integers(1, len(items)))
+            return AtLeast(criterion=criterion, n=n, items=items)
+        node = AllOf if kind == "all_of" else AnyOf
+        return node(criterion=criterion, items=items)
+    return draw(_eligibility_wrappers(kind, criterion, child))
+
+
+def _eligibility_wrappers(
+    kind: str, criterion: str, child: st.SearchStrategy[Rule]
+) -> st.SearchStrategy[Rule]:
+    if kind == "not":
+        return st.builds(Not, criterion=st.just(criterion), item=child)
+    if kind == "when":
+        return st.builds(When, criterion=st.just(criterion), condition=child, then=child)
+    days = st.sampled_from((0, 7, 28, 90))
+    return st.builds(Within, criterion=st.just(criterion), days=days, item=child)
+
+
+@st.composite
+def eligibility_rule_sets(draw: st.DrawFn) -> RuleSet:
+    """A rule set of 1-4 criteria in both sections."""
+    count = draw(st.integers(1, 4))
+    criteria = []
+    for index in range(count):
+        section = draw(st.sampled_from(list(Section)))
+        criterion_id = ("I" if section is Section.INCLUSION else "E") + str(index + 1)
+        rule = draw(eligibility_rules(criterion_id))
+        criteria.append(Criterion(id=criterion_id, section=section, text="generated", rule=rule))
+    window = draw(st.sampled_from((0, 14, 28, 365)))
+    return RuleSet(criteria=tuple(criteria), lab_window_days=window, lab_window_source="generated")
+
+
+@st.composite
+def eligibility_subjects(draw: st.DrawFn, subject_id: str = "S1") -> SubjectData:
+    """A subject with dated observations (some stale, some after screening, some in a unit
+    that must be refused, some without reference limits), facts and attestations."""
+    screening = ELIGIBILITY_SCREENING_DATE
+    days_before = st.integers(min_value=-5, max_value=400)
+    observations = []
+    for _ in range(draw(st.integers(0, 8))):
+        measure, unit, others, refused = draw(st.sampled_from(_ELIGIBILITY_MEASURES))
+        chosen = draw(st.sampled_from((unit, unit, *others, refused)))
+        with_ref = draw(st.booleans())
+        observations.append(
+            Observation(
+                measure=measure,
+                value=draw(_grid_values),
+                unit=chosen,
+                date=screening - timedelta(days=draw(days_before)),
+                source="generated",
+                lln=draw(_grid_values) if with_ref else None,
+                uln=draw(_grid_values) if with_ref else None,
+            )
+        )
+    for _ in range(draw(st.integers(0, 4))):
+        measure, unit, _ = draw(st.sampled_from(_ELIGIBILITY_DECLINES))
+        observations.append(
+            Observation(
+                measure=measure,
+                value=draw(_grid_values) * 10,
+                unit=unit,
+                date=screening - timedelta(days=draw(days_before)),
+                source="generated",
+            )
+        )
+    facts = [
+        FactRecord(
+            name=draw(st.sampled_from(_ELIGIBILITY_FACTS)),
+            present=draw(st.booleans()),
+            date=draw(st.none() | days_before.map(lambda d: screening - timedelta(days=d))),
+            source="generated",
+        )
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    attestations = [
+        Attestation(
+            criterion=draw(st.sampled_from(("I1", "I2", "E1", "E2", "I3", "E3", "I4", "E4"))),
+            holds=draw(st.booleans()),
+            by="investigator",
+            date=screening,
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    birth = draw(st.none() | st.dates(min_value=date(1930, 1, 1), max_value=date(2010, 12, 31)))
+    return SubjectData(
+        subject_id=subject_id,
+        screening_date=screening,
+        birth_date=birth,
+        observations=tuple(observations),
+        facts=tuple(facts),
+        attestations=tuple(attestations),
+    )

@@ -50,6 +50,15 @@ class Dimension(Enum):
     INR = "international normalized ratio"
     GAS_TRANSFER_VOLUME = "gas transfer (gas volume per time per pressure)"
     GAS_TRANSFER_SUBSTANCE = "gas transfer (gas substance per time per pressure)"
+    TIME = "time"
+    LENGTH = "length"
+    MASS = "mass"
+    VOLUME = "volume"
+    VOLUME_FLOW = "volume flow"
+    FILTRATION_PER_AREA = "volume flow per body surface area"
+    MASS_PER_AREA = "mass per area"
+    PRESSURE = "pressure"
+    SCORE = "ordinal score"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +78,9 @@ _F = Fraction
 #: Every unit trialdesk accepts, by UCUM code. Scales are exact by UCUM's definitions:
 #: ``uL = mm3 = 10*-6 L``, so ``/uL = 10*6/L = 10*-3 x 10*9/L`` and ``10*3/uL = 10*9/L``;
 #: ``dL = 10*-1 L``; ``[IU]`` of an enzyme is the ``U`` (umol/min) of IFCC practice;
-#: ``ukat = umol/s = 60 U``; ``% = 10*-2``.
+#: ``ukat = umol/s = 60 U``; ``% = 10*-2``. Times are UCUM's: ``a`` is the Julian year
+#: (365.25 d) and ``mo`` the mean Julian month (30.4375 d); ``mm[Hg] = 133.322 Pa``.
+#: ``{score}`` is an ordinal scale (ECOG, NYHA class): it converts to nothing else.
 UNITS: Mapping[str, Unit] = MappingProxyType(
     _units(
         Dimension.NUMBER_CONCENTRATION,
@@ -102,6 +113,27 @@ UNITS: Mapping[str, Unit] = MappingProxyType(
     | _units(Dimension.INR, {"{INR}": _F(1)})
     | _units(Dimension.GAS_TRANSFER_VOLUME, {"mL/min/mm[Hg]": _F(1)})
     | _units(Dimension.GAS_TRANSFER_SUBSTANCE, {"mmol/min/kPa": _F(1)})
+    | _units(
+        Dimension.TIME,
+        {
+            "a": _F("365.25"),
+            "mo": _F("30.4375"),
+            "wk": _F(7),
+            "d": _F(1),
+            "h": _F(1, 24),
+            "min": _F(1, 1440),
+            "s": _F(1, 86400),
+            "ms": _F(1, 86_400_000),
+        },
+    )
+    | _units(Dimension.LENGTH, {"m": _F(1), "cm": _F(1, 100), "km": _F(1000)})
+    | _units(Dimension.MASS, {"kg": _F(1), "g": _F(1, 1000)})
+    | _units(Dimension.VOLUME, {"L": _F(1), "mL": _F(1, 1000)})
+    | _units(Dimension.VOLUME_FLOW, {"mL/min": _F(1), "L/min": _F(1000)})
+    | _units(Dimension.FILTRATION_PER_AREA, {"mL/min/{1.73_m2}": _F(1)})
+    | _units(Dimension.MASS_PER_AREA, {"kg/m2": _F(1)})
+    | _units(Dimension.PRESSURE, {"mm[Hg]": _F(1), "kPa": _F(1000) / _F("133.322")})
+    | _units(Dimension.SCORE, {"{score}": _F(1)})
 )
 
 #: Spellings people type, mapped to their UCUM code.
@@ -119,6 +151,7 @@ ALIASES: Mapping[str, str] = MappingProxyType(
         "mEq/L": "meq/L",
         "IU/L": "[IU]/L",
         "mL/min/mmHg": "mL/min/mm[Hg]",
+        "mmHg": "mm[Hg]",
         "INR": "{INR}",
         "1": "{INR}",  # UCUM's unity; the only dimensionless analyte graded here is the INR
     }

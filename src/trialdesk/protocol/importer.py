@@ -15,9 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from trialdesk.eligibility.criteria import RuleSet
+from trialdesk.eligibility.rule_set import parse_rule_set
 from trialdesk.errors import RecordContentError, RecordRefusedError
 from trialdesk.protocol.completeness import assess_assumptions, assess_gaps
-from trialdesk.protocol.criteria import split_criteria
+from trialdesk.protocol.criteria import SplitCriteria, split_criteria
 from trialdesk.protocol.design_text import parse_design, parse_dlt_window
 from trialdesk.protocol.doses import parse_dose_levels
 from trialdesk.protocol.facts import Arm, Intervention
@@ -93,6 +95,7 @@ def import_study(record: dict[str, Any]) -> Study:
                 inclusion=criteria.inclusion,
                 exclusion=criteria.exclusion,
                 notes=criteria.notes,
+                rules=_rules(criteria),
             ),
             outcomes=outcomes,
             import_notes=(*doses.notes, *_missing_module_notes(protocol)),
@@ -102,6 +105,11 @@ def import_study(record: dict[str, Any]) -> Study:
     return draft.model_copy(
         update={"gaps": assess_gaps(draft), "assumptions": assess_assumptions(draft)}
     )
+
+
+def _rules(criteria: SplitCriteria) -> RuleSet | None:
+    parsed = parse_rule_set(criteria.inclusion, criteria.exclusion)
+    return None if parsed is None else parsed.rules
 
 
 def record_free_texts(record: dict[str, Any]) -> list[tuple[str, str]]:
