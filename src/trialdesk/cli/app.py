@@ -21,6 +21,7 @@ from trialdesk.cli import (  # noqa: F401 - importing them registers their `calc
     calc_sgrq,
 )
 from trialdesk.cli.calc import calc_app
+from trialdesk.cli.criteria import criteria_app, screen_command
 from trialdesk.cli.design import design_app
 from trialdesk.cli.errors import EXIT_BAD_INPUT, user_errors
 from trialdesk.cli.summary import render_problems, render_summary
@@ -52,6 +53,8 @@ study_app = typer.Typer(
 app.add_typer(study_app, name="study")
 app.add_typer(design_app, name="design")
 app.add_typer(calc_app, name="calc")
+app.add_typer(criteria_app, name="criteria")
+app.command("screen")(screen_command)
 
 
 def _version(value: bool) -> None:
