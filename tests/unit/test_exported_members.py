@@ -11,6 +11,7 @@ PACKAGES = [
     "trialdesk.protocol",
     "trialdesk.design",
     "trialdesk.clinical",
+    "trialdesk.eligibility",
     "trialdesk.store",
     "trialdesk.cli",
 ]

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from trialdesk.eligibility._parse_found import DAYS_PER
 from trialdesk.eligibility.ast import Attest
 from trialdesk.eligibility.parse import parse_criterion
+from trialdesk.protocol.timeframes import DAYS_PER_MONTH, DAYS_PER_WEEK
 
 Row = tuple[str | None, str, str, str | None, str]
 
@@ -123,3 +125,8 @@ def test_identifiers_are_not_ranges() -> None:
 def test_weight_after_age_is_weight() -> None:
     parsed = parse_criterion("I1", "< 18 years of age and weight at screening ≥ 40 kg")
     assert [t.measure for t in parsed.thresholds] == ["age", "weight"]
+
+
+def test_the_parsers_month_is_the_study_definitions_month() -> None:
+    # "within 3 months" and "over 6 months" count 30-day months, as visit time frames do.
+    assert (DAYS_PER["month"], DAYS_PER["week"]) == (DAYS_PER_MONTH, DAYS_PER_WEEK)
