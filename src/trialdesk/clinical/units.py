@@ -206,8 +206,8 @@ ANALYTE_FACTORS: tuple[AnalyteFactor, ...] = (
         "2017;49:1600016) and GLI-2017 TLCO (Stanojevic S et al., Eur Respir J "
         "2017;50:1700010): mmol/min/kPa = mL/min/mmHg / 2.987. Physically 22.4 mL "
         "STPD per mmol x 0.13332 kPa per mmHg (= 2.986); so the GLI-2017 equations in "
-        "the two unit systems differ only in their intercepts, by ln(2.987) (not yet "
-        "checked against the published coefficient tables)",
+        "the two unit systems differ only in their intercepts, by ln(2.987) (checked "
+        "against the GLI-2017 coefficient tables: tests/unit/clinical/test_dlco_unit_factor.py)",
     ),
 )
 
