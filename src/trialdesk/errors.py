@@ -21,12 +21,22 @@ the field (as a dotted path) and the value it got.
         ├── DesignInputError     dose finding
         └── (clinical/) ClinicalInputError, and under it UnitError, GliInputError,
                         SgrqInputError, AssessmentInputError
+    └── ConductError             a trial event or computation refused (names its rule)
+        ├── TransitionRefusedError  an event impossible in the trial's current state
+        ├── DoseRefusedError        an infusion dose not computed: weight missing, too
+        │                           old, implausible or after the infusion; product out
+        │                           of tolerance or failing its release specification
+        └── VisitScheduleError      visits recorded that the schedule cannot place
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = [
+    "ConductError",
     "DesignInputError",
+    "DoseRefusedError",
     "InputError",
     "OutputExistsError",
     "OutputWriteError",
@@ -35,7 +45,9 @@ __all__ = [
     "RecordFormatError",
     "RecordRefusedError",
     "StudyFileError",
+    "TransitionRefusedError",
     "TrialdeskError",
+    "VisitScheduleError",
 ]
 
 
@@ -96,3 +108,36 @@ class InputError(TrialdeskError):
 
 class DesignInputError(InputError):
     """A dose-finding input outside its domain: a probability above 1, an unknown label."""
+
+
+class ConductError(TrialdeskError):
+    """A trial event or computation refused; ``rule`` names the rule that refused it."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(f"refused ({rule}): {message}")
+
+
+class TransitionRefusedError(ConductError):
+    """An event impossible in the trial's current state; nothing was changed."""
+
+
+def _with_inputs(message: str, inputs: Mapping[str, object]) -> str:
+    shown = "; ".join(f"{name}={value}" for name, value in inputs.items())
+    return f"{message} [inputs: {shown}]" if shown else message
+
+
+class DoseRefusedError(ConductError):
+    """An infusion dose refused; ``inputs`` holds each value the rule looked at, by name."""
+
+    def __init__(self, rule: str, message: str, inputs: Mapping[str, object]) -> None:
+        self.inputs = dict(inputs)
+        super().__init__(rule, _with_inputs(message, self.inputs))
+
+
+class VisitScheduleError(ConductError):
+    """Recorded visits the schedule cannot place (an unknown visit, a date after today)."""
+
+    def __init__(self, rule: str, message: str, inputs: Mapping[str, object]) -> None:
+        self.inputs = dict(inputs)
+        super().__init__(rule, _with_inputs(message, self.inputs))
