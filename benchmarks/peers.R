@@ -23,6 +23,14 @@ crm_mc <- system.time(invisible(capture.output(
                 n = 24, x0 = 1, nsim = crm_trials, seed = 1009)
 )))[["elapsed"]] / crm_trials
 
+tite_trials <- 50
+tite_adaptive <- system.time(invisible(capture.output(
+  dfcrm::titesim(PI = c(0.05, 0.10, 0.20, 0.35, 0.50, 0.70),
+                 prior = c(0.05, 0.10, 0.20, 0.35, 0.50, 0.70), target = 0.2,
+                 n = 24, x0 = 1, nsim = tite_trials, obswin = 28, rate = 2.8,
+                 accrual = "poisson", scheme = "adaptive", seed = 1009)
+)))[["elapsed"]] / tite_trials
+
 tpt_exact <- system.time(
   bcrm::threep3(truep = c(0.05, 0.10, 0.20, 0.35, 0.50, 0.70), threep3.start = 1,
                 dose = 1:6, quietly = TRUE)
@@ -31,6 +39,7 @@ tpt_exact <- system.time(
 cat(jsonlite::toJSON(list(
   boin_mc_10000 = boin_mc,
   crm_per_trial = crm_mc,
+  tite_adaptive_per_trial = tite_adaptive,
   three_plus_three_exact_6 = tpt_exact,
   versions = list(
     BOIN = as.character(packageVersion("BOIN", lib.loc = lib)),

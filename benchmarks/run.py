@@ -3,7 +3,8 @@
 Each of ours is the best of several runs (``timeit``), after one warm-up run;
 the R peers are timed inside one ``Rscript`` (package loading excluded) by
 ``benchmarks/peers.R`` when ``Rscript`` and the private library ``.r-peers``
-exist; otherwise their column says why it is empty. Targets are the issue's.
+exist; otherwise their column says why it is empty. Targets are the issue's; the
+variants added later (MLE CRM, adaptive TITE-CRM) have none, only a time per trial.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from trialdesk.design.exact_three_plus_three import exact_oc
 from trialdesk.design.history import DoseLadder
 from trialdesk.design.simulate import draw_tolerances, simulate_table
 from trialdesk.design.three_plus_three import ThreePlusThree
+from trialdesk.design.tite_monte_carlo import simulate_tite
 
 ROOT = Path(__file__).resolve().parents[1]
 P_FIVE = (0.05, 0.15, 0.30, 0.45, 0.60)
@@ -36,13 +38,17 @@ P_SIX = (0.05, 0.10, 0.20, 0.35, 0.50, 0.70)
 
 @dataclass(frozen=True, slots=True)
 class Case:
-    """One benchmark: what runs, its target in seconds, the peer's timing key."""
+    """One benchmark: what runs, its target in seconds, the peer's timing key.
+
+    ``trials``: how many simulated trials a run holds, for the time per trial.
+    """
 
     name: str
     run: Callable[[], object]
-    target_s: float
+    target_s: float | None
     peer_key: str | None
     peer_note: str
+    trials: int | None = None
 
 
 def _boin() -> Boin:
@@ -67,6 +73,20 @@ def _three_plus_three_exact() -> object:
 def _crm_mc() -> object:
     design = CrmDesign(DoseLadder((1, 2, 3, 4, 5, 6)), P_SIX, 0.2, max_n=24)
     return simulate_crm(design, P_SIX, draw_tolerances(np.random.default_rng(1009), 10_000, 24))
+
+
+def _crm_mle_mc() -> object:
+    design = CrmDesign(DoseLadder((1, 2, 3, 4, 5, 6)), P_SIX, 0.2, max_n=24, estimation="mle")
+    return simulate_crm(design, P_SIX, draw_tolerances(np.random.default_rng(1009), 10_000, 24))
+
+
+def _tite_adaptive_mc() -> object:
+    ladder = DoseLadder((1, 2, 3, 4, 5, 6))
+    design = CrmDesign(ladder, P_SIX, 0.2, max_n=24, window_days=28.0, scheme="adaptive")
+    tolerances = draw_tolerances(np.random.default_rng(1009), 1_000, 24)
+    return simulate_tite(
+        design, P_SIX, tolerances, arrival_rate=0.1, rng_times=np.random.default_rng(1010)
+    )
 
 
 CASES = (
@@ -97,8 +117,31 @@ CASES = (
         1.0,
         "crm_10000",
         "dfcrm::crmsim (200 trials timed, x 50)",
+        10_000,
+    ),
+    Case(
+        "CRM Monte Carlo, MLE, 10,000 trials (6 doses, n = 24)",
+        _crm_mle_mc,
+        None,
+        None,
+        "dfcrm::crmsim's MLE needs a two-stage x0 (another design)",
+        10_000,
+    ),
+    Case(
+        "TITE-CRM Monte Carlo, adaptive weights, 1,000 trials (n = 24, 28-day window, 0.1/day)",
+        _tite_adaptive_mc,
+        None,
+        "tite_adaptive_1000",
+        "dfcrm::titesim(scheme = 'adaptive', accrual = 'poisson') (50 trials timed, x 20)",
+        1_000,
     ),
 )
+
+
+def _verdict(seconds: float, target_s: float | None) -> str:
+    if target_s is None:
+        return "-"
+    return f"<= {target_s:g}" + (" ok" if seconds <= target_s else " MISSED")
 
 
 def _time(run: Callable[[], object]) -> float:
@@ -125,6 +168,7 @@ def _peers() -> tuple[dict[str, float], str]:
     note = "R " + ", ".join(f"{name} {version}" for name, version in versions.items())
     peers = {key: float(value) for key, value in timings.items()}
     peers["crm_10000"] = peers["crm_per_trial"] * 10_000  # crmsim timed on 200 trials
+    peers["tite_adaptive_1000"] = peers["tite_adaptive_per_trial"] * 1_000  # titesim, 50
     return peers, note
 
 
@@ -133,7 +177,8 @@ def main() -> None:
     ours = {case.name: _time(case.run) for case in CASES}
     peers, note = _peers()
     table = Table(title="trialdesk benchmarks (seconds, best of 5)", caption=note)
-    for column in ("case", "trialdesk", "target", "R peer", "peer / ours", "peer call"):
+    columns = ("case", "trialdesk", "ms / trial", "target", "R peer", "peer / ours", "peer call")
+    for column in columns:
         table.add_column(column, justify="right" if column != "case" else "left")
     for case in CASES:
         seconds = ours[case.name]
@@ -141,7 +186,8 @@ def main() -> None:
         table.add_row(
             case.name,
             f"{seconds:.4f}",
-            f"<= {case.target_s:g}" + (" ok" if seconds <= case.target_s else " MISSED"),
+            "-" if case.trials is None else f"{seconds / case.trials * 1e3:.3f}",
+            _verdict(seconds, case.target_s),
             "-" if peer is None else f"{peer:.4f}",
             "-" if peer is None else f"{peer / seconds:.1f}x",
             case.peer_note,

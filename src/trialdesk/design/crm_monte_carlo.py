@@ -14,6 +14,12 @@ therefore takes the decisions ``CrmDesign.decide`` takes on the same outcomes; t
 difference is a last-bit one in the posterior mean (a batched matrix product sums in another
 order), which can change a decision only on an exact tie of two doses' distances to the target.
 
+With ``estimation="mle"`` the model's dose comes from the MLE of ``β``, or, until the data
+hold a DLT and a subject without one, from the posterior mean under the vague ``N(0, 500²)``
+prior, as ``CrmDesign`` does (:mod:`trialdesk.design._crm_mle`: an interval per state that
+holds the design's estimate; where the decision differs between its ends, the design's own
+fit decides). The safety rule still uses the posterior under ``prior_var``.
+
 Outcomes come from common random numbers (:func:`~trialdesk.design.simulate.draw_tolerances`):
 subject ``i`` of trial ``t`` has a DLT at dose ``d`` iff ``u[t, i] < p_d``, so designs compared
 on the same ``tolerances`` see the same patients. Standard errors are binomial (selection) or
@@ -29,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from trialdesk.design import _crm_posterior as numerics
+from trialdesk.design._crm_mle import MleDoses, TrialData
 from trialdesk.design.crm import CrmData, CrmModel, compute_posterior
 from trialdesk.design.crm_design import CrmDesign
 from trialdesk.design.oc import (
@@ -50,15 +57,14 @@ _NO_MTD = -2
 def simulate_crm(
     design: CrmDesign, true_tox: Sequence[float], tolerances: NDArray[np.float64]
 ) -> OperatingCharacteristics[float]:
-    """Simulated OCs of a Bayesian CRM: one row of ``tolerances`` per trial, one column per subject.
+    """Simulated OCs of a CRM: one row of ``tolerances`` per trial, one column per subject.
 
     ``tolerances`` needs a column for each subject of the last cohort: ``max_n`` rounded up to
     whole cohorts, as ``CrmDesign`` treats whole cohorts until ``max_n`` is reached.
 
     Raises:
-        DesignInputError: a TITE-CRM (see :mod:`trialdesk.design.tite_monte_carlo`), a
-            maximum-likelihood CRM (its Monte Carlo is not built yet), ``true_tox`` not one
-            probability per dose, or too few tolerance columns.
+        DesignInputError: a TITE-CRM (see :mod:`trialdesk.design.tite_monte_carlo`),
+            ``true_tox`` not one probability per dose, or too few tolerance columns.
     """
     return run_crm_trials(design, true_tox, tolerances).summarise(design.ladder.labels)
 
@@ -95,18 +101,12 @@ def _run(design: CrmDesign, true_tox: Sequence[float], tolerances: NDArray[np.fl
 
 
 def _check_variant(design: CrmDesign) -> None:
-    """Refuse, by name, the variants whose Monte Carlo does not exist yet."""
+    """Refuse, by name, the TITE-CRM: its subjects arrive in time (``tite_monte_carlo``)."""
     if design.window_days is not None:
         raise DesignInputError(
             "design",
             f"TITE-CRM (window_days={design.window_days:g})",
             "a CRM without a DLT window (the TITE-CRM is simulated by tite_monte_carlo)",
-        )
-    if design.estimation != "bayes":
-        raise DesignInputError(
-            "design",
-            f"CRM with estimation={design.estimation!r}",
-            "estimation='bayes': Monte Carlo of the maximum-likelihood CRM is not built yet",
         )
 
 
@@ -151,6 +151,7 @@ class _Rules:
     log_terms: Vector  # log p_j(β_g) over log(1 - p_j(β_g)): a row per dose, then again
     safety_beta: float | None  # β below which the lowest dose's DLT rate exceeds the target
     radix: int  # above any count: a state's key is its counts' digits in this base
+    mle: MleDoses | None  # estimation="mle": the model's dose from the likelihood
 
     @staticmethod
     def of(design: CrmDesign) -> _Rules:
@@ -160,22 +161,54 @@ class _Rules:
         tables = numerics.GridTables.of(model)
         log_terms = np.vstack((tables.log_p, tables.log_q))
         radix = -(-design.max_n // design.cohort_size) * design.cohort_size + 1
-        return _Rules(design, model, tables, log_terms, safety, radix)
+        mle = MleDoses(model, design.target) if design.estimation == "mle" else None
+        return _Rules(design, model, tables, log_terms, safety, radix, mle)
 
     def apply(self, batch: _Batch, rows: NDArray[np.intp]) -> None:
         """Decide for each trial of ``rows``: stop (with or without an MTD) or the next dose."""
-        n, y = batch.n[rows], batch.y[rows]
-        states, inverse = _distinct(np.hstack((y, n - y)), self.radix)
-        best, risk = self._fit(states)
-        best, risk = best[inverse], risk[inverse]
+        n = batch.n[rows]
+        states, inverse = _distinct(np.hstack((batch.y[rows], n - batch.y[rows])), self.radix)
+        low, high, risk = self._fit(states)
         cutoff = self.design.safety_cutoff
-        unsafe = np.zeros(rows.size, dtype=np.bool_) if cutoff is None else risk > cutoff
-        done = n.sum(axis=1) >= self.design.max_n
-        batch.outcome[rows] = np.where(unsafe, _NO_MTD, np.where(done, best, _RUNNING))
-        batch.next_dose[rows] = self._restrict(best, n, batch.last_dose[rows], batch.last_dlt[rows])
+        unsafe = np.zeros(rows.size, dtype=np.bool_) if cutoff is None else risk[inverse] > cutoff
+        step = _Step(n, batch.last_dose[rows], batch.last_dlt[rows], unsafe)
+        outcome, next_dose = self._decide(step, low[inverse])
+        if self.mle is not None:
+            other_outcome, other_next = self._decide(step, high[inverse])
+            moving = outcome == _RUNNING
+            unsure = (outcome != other_outcome) | (moving & (next_dose != other_next))
+            if unsure.any():
+                low = self._settle(self.mle, states, low, np.unique(inverse[unsure]))
+                outcome, next_dose = self._decide(step, low[inverse])
+        batch.outcome[rows] = outcome
+        batch.next_dose[rows] = next_dose
 
-    def _fit(self, states: Counts) -> tuple[Counts, Vector]:
-        """Per state (DLTs, then the others, per dose): the closest dose, P(lowest too toxic).
+    def _decide(self, step: _Step, best: Counts) -> tuple[Counts, Counts]:
+        """The outcome (running, no MTD or the MTD) and the next dose, from the model's dose."""
+        done = step.n.sum(axis=1) >= self.design.max_n
+        outcome = np.where(step.unsafe, _NO_MTD, np.where(done, best, _RUNNING))
+        return outcome, self._restrict(best, step.n, step.last_dose, step.last_dlt)
+
+    def _fit(self, states: Counts) -> tuple[Counts, Counts, Vector]:
+        """Per state (DLTs, then the others, per dose): the closest dose's bounds, the risk.
+
+        Bayes: the closest dose at the posterior mean (both bounds). MLE: the lowest and the
+        highest the design's estimate can give (``MleDoses.bracket``). The risk is P(lowest dose
+        too toxic) under the posterior, 0 without a safety rule.
+        """
+        if self.mle is not None:
+            dlt, complete = np.split(states, 2, axis=1)
+            low, high = self.mle.bracket(TrialData.of_counts(dlt, complete))
+            if self.safety_beta is None:
+                return low, high, np.zeros(states.shape[0])
+            return low, high, self._posterior(states)[1]
+        mean, risk = self._posterior(states)
+        p_hat = self.model.log_terms(mean)[2].T
+        best = np.argmin(np.abs(p_hat - self.design.target), axis=1)
+        return best, best, risk
+
+    def _posterior(self, states: Counts) -> tuple[Vector, Vector]:
+        """Per state: the posterior mean of β and P(lowest dose too toxic) (0 without the rule).
 
         The posterior as :func:`~trialdesk.design.crm.compute_posterior` finds it: on the grid
         where its checks pass, else the design's own function (QUADPACK) for that state.
@@ -190,8 +223,16 @@ class _Rules:
             mean[row] = posterior.mean
             if self.safety_beta is not None:
                 risk[row] = posterior.prob_above(0, self.design.target)
-        p_hat = self.model.log_terms(mean)[2].T
-        return np.argmin(np.abs(p_hat - self.design.target), axis=1), risk
+        return mean, risk
+
+    @staticmethod
+    def _settle(mle: MleDoses, states: Counts, low: Counts, unsure: Counts) -> Counts:
+        """``low`` with the design's own dose for the ``unsure`` states."""
+        settled = low.copy()
+        for row in unsure:
+            dlt, complete = np.split(states[row], 2)
+            settled[row] = mle.exact(CrmData(tuple(dlt.tolist()), tuple(complete.tolist())))
+        return settled
 
     def _restrict(self, best: Counts, n: Counts, last: Counts, dlt: NDArray[np.bool_]) -> Counts:
         """``crm.no_skip`` then ``crm.coherence``: caps on the model's dose, as the design's."""
@@ -202,6 +243,16 @@ class _Rules:
         if self.design.coherence:
             ceiling = np.where(dlt, np.minimum(ceiling, last), ceiling)
         return ceiling
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """What the rules read of the trials deciding at one step, besides the model's dose."""
+
+    n: Counts
+    last_dose: Counts
+    last_dlt: NDArray[np.bool_]
+    unsafe: NDArray[np.bool_]
 
 
 def _distinct(rows: Counts, radix: int) -> tuple[Counts, NDArray[np.intp]]:

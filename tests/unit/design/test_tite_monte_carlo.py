@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from trialdesk.design.crm_design import CrmDesign
+import trialdesk.design.tite_monte_carlo as tite_module
+from trialdesk.design.crm_design import CrmDesign, compute_tite_weights
 from trialdesk.design.crm_monte_carlo import run_crm_trials
 from trialdesk.design.history import DoseLadder, SubjectOutcome
 from trialdesk.design.simulate import draw_tolerances
@@ -27,7 +28,10 @@ def tite(**options: Any) -> CrmDesign:
 
 
 def history_at(paths: TiteTrials, trial: int, k: int, now: float | None) -> list[SubjectOutcome]:
-    """Subjects ``0 .. k - 1`` of a trial as seen at ``now`` (``None``: every window closed)."""
+    """Subjects ``0 .. k - 1`` of a trial as seen at ``now`` (``None``: every window closed).
+
+    A DLT seen has the day of its DLT as follow-up (the adaptive weights read it).
+    """
     history = []
     for i in range(k):
         level = LADDER.labels[int(paths.dose[trial, i])]
@@ -35,9 +39,9 @@ def history_at(paths: TiteTrials, trial: int, k: int, now: float | None) -> list
         if now is None:
             history.append(SubjectOutcome(level, toxic))
             continue
-        arrival = float(paths.arrival[trial, i])
-        seen = toxic and arrival + float(paths.dlt_day[trial, i]) <= now
-        history.append(SubjectOutcome(level, seen, now - arrival))
+        arrival, dlt_day = float(paths.arrival[trial, i]), float(paths.dlt_day[trial, i])
+        seen = toxic and arrival + dlt_day <= now
+        history.append(SubjectOutcome(level, seen, dlt_day if seen else now - arrival))
     return history
 
 
@@ -65,6 +69,12 @@ REPLAYS: dict[str, tuple[dict[str, Any], tuple[float, ...], float]] = {
     "logistic, no coherence": ({"model": "logistic", "coherence": False}, MODERATE, 0.2),
     "safety stop, toxic": ({"safety_cutoff": 0.8}, TOXIC, 0.3),
     "slow accrual, start higher": ({"start": "C", "no_skip": False}, MODERATE, 0.02),
+    "adaptive weights, fast accrual": ({"scheme": "adaptive"}, MODERATE, 0.5),
+    "adaptive weights, logistic, safety stop": (
+        {"scheme": "adaptive", "model": "logistic", "safety_cutoff": 0.8},
+        TOXIC,
+        0.3,
+    ),
 }
 
 
@@ -135,8 +145,6 @@ def test_same_inputs_give_the_same_trials() -> None:
 REFUSALS = {
     # name: (design, the words the message must hold)
     "plain CRM": (CrmDesign(LADDER, SKELETON, 0.25, max_n=12), "run_crm_trials"),
-    "adaptive": (tite(scheme="adaptive"), "adaptive-weight TITE-CRM is not built yet"),
-    "mle": (tite(estimation="mle"), "maximum-likelihood TITE-CRM is not built yet"),
     "cohorts of 3": (tite(cohort_size=3), "cohorts above 1 is not built yet"),
 }
 
@@ -171,3 +179,36 @@ def test_a_batch_that_all_stops_early_selects_nothing() -> None:
     )
     assert oc.p_no_mtd == 1.0
     assert oc.expected_n < design.max_n
+
+
+def test_adaptive_weights_are_the_designs() -> None:
+    # Rows of subjects as a simulated trial holds them at one arrival; each row's weights must be
+    # compute_tite_weights(..., "adaptive") to the bit, ties of a DLT day and a follow-up
+    # included (a DLT at or before the follow-up counts as before it: dfcrm's support <= f/u).
+    rng = np.random.default_rng(21)
+    elapsed = rng.uniform(0.0, 1.5 * WINDOW, (400, 9))
+    dlt_day = rng.uniform(0.0, WINDOW, (400, 9))
+    seen = (rng.random((400, 9)) < 0.3) & (dlt_day <= elapsed)
+    elapsed[::7, 0] = np.where(seen[::7, 1], dlt_day[::7, 1], elapsed[::7, 0])  # ties
+    weights = tite_module._adaptive_weights(elapsed, seen, dlt_day, WINDOW)
+    for row in range(elapsed.shape[0]):
+        followup = np.where(seen[row], dlt_day[row], elapsed[row]).tolist()
+        expected = compute_tite_weights(followup, seen[row].tolist(), WINDOW, "adaptive")
+        assert np.where(seen[row], 1.0, weights[row]).tolist() == list(expected), row
+
+
+def test_adaptive_weights_change_the_trials() -> None:
+    # The same patients at the same times: some trials must go another way once the weights
+    # follow the DLT days seen (Cheung & Chappell 2000) instead of the calendar.
+    tolerances = draw_tolerances(np.random.default_rng(13), 200, 12)
+    runs = [
+        run_tite_trials(
+            tite(scheme=scheme),
+            MODERATE,
+            tolerances,
+            arrival_rate=0.5,
+            rng_times=np.random.default_rng(14),
+        )
+        for scheme in ("linear", "adaptive")
+    ]
+    assert not np.array_equal(runs[0].n, runs[1].n)
