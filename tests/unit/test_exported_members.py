@@ -12,6 +12,7 @@ PACKAGES = [
     "trialdesk.design",
     "trialdesk.clinical",
     "trialdesk.eligibility",
+    "trialdesk.conduct",
     "trialdesk.store",
     "trialdesk.cli",
 ]
