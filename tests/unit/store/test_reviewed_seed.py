@@ -34,12 +34,20 @@ def test_reviewed_seed_is_the_import_plus_its_hand_additions() -> None:
     generated = {c.id: c for c in imported.eligibility.rules.criteria}
     differing = {c.id for c in reviewed.eligibility.rules.criteria if c != generated[c.id]}
     assert differing == edited == {"I1", "I4", "E8", "E12"}
+    # The dose rules conduct needs (product tolerance, release limit) added by hand.
+    added = [a for a in reviewed.assumptions if a not in imported.assumptions]
+    assert [a.id for a in added] == ["dose.product_tolerance", "dose.release.viability.min"]
+    for assumption in added:
+        assert assumption.source is not None
+        assert assumption.source.note is not None
+        assert assumption.source.note.startswith("sponsor protocol, not in registry")
     undone = reviewed.model_copy(
         update={
             "dlt_definition": None,
             "clinical": imported.clinical,
             "gaps": imported.gaps,
             "eligibility": imported.eligibility,
+            "assumptions": imported.assumptions,
         }
     )
     assert undone == imported
