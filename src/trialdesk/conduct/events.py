@@ -30,6 +30,7 @@ __all__ = [
     "SubjectEnrolled",
     "SubjectLeft",
     "SubjectRegistered",
+    "VisitRecorded",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -126,6 +127,13 @@ class DltAdjudicated(_SubjectEvent):
     reviewer: str = Field(min_length=1)
 
 
+class VisitRecorded(_SubjectEvent):
+    """A scheduled visit took place on ``date`` (``visit_id`` from the study's schedule)."""
+
+    kind: Literal["visit"] = "visit"
+    visit_id: str = Field(min_length=1)
+
+
 class SubjectLeft(_SubjectEvent):
     """The subject's participation ended: completed, withdrew, died or was lost."""
 
@@ -159,6 +167,7 @@ Event = Annotated[
     | Infused
     | AdverseEventRecorded
     | DltAdjudicated
+    | VisitRecorded
     | SubjectLeft
     | EscalationConfirmed,
     Field(discriminator="kind"),

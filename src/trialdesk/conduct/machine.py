@@ -32,6 +32,7 @@ from trialdesk.conduct.events import (
     SubjectEnrolled,
     SubjectLeft,
     SubjectRegistered,
+    VisitRecorded,
 )
 from trialdesk.conduct.state import (
     LEFT,
@@ -90,7 +91,9 @@ def _registered(state: TrialState, event: SubjectRegistered) -> Result:
 
 def _consented(state: TrialState, event: ConsentSigned) -> Result:
     subject = _subject(state, event.subject_id, Status.REGISTERED)
-    changed = subject.with_status(Status.CONSENTED, consent_version=event.form_version)
+    changed = subject.with_status(
+        Status.CONSENTED, consent_version=event.form_version, consented_on=event.date
+    )
     return state.with_subject(changed), ()
 
 
@@ -191,6 +194,19 @@ def _adjudicated(state: TrialState, event: DltAdjudicated) -> Result:
     return state.with_subject(replace(subject, adverse_events=events)), ()
 
 
+def _visit(state: TrialState, event: VisitRecorded) -> Result:
+    subject = _subject(state, event.subject_id)
+    if event.visit_id not in state.setup.visit_ids:
+        known = ", ".join(state.setup.visit_ids)
+        raise _refuse("visit.unknown", f"no visit {event.visit_id!r} in the schedule ({known})")
+    if any(visit_id == event.visit_id for visit_id, _ in subject.visits):
+        raise _refuse("visit.already_recorded", f"visit {event.visit_id} is already recorded")
+    if subject.status in LEFT:
+        raise _refuse("subject.already_left", f"subject {subject.subject_id} has left")
+    visits = (*subject.visits, (event.visit_id, event.date))
+    return state.with_subject(replace(subject, visits=visits)), ()
+
+
 _OUTCOMES = {
     "completed": Status.COMPLETED,
     "withdrawn": Status.WITHDRAWN,
@@ -274,6 +290,7 @@ _HANDLERS: dict[type, Callable[[TrialState, Any], Result]] = {
     Infused: _infused,
     AdverseEventRecorded: _adverse_event,
     DltAdjudicated: _adjudicated,
+    VisitRecorded: _visit,
     SubjectLeft: _left,
     EscalationConfirmed: _confirmed,
 }

@@ -75,6 +75,7 @@ class SubjectState:
     status: Status
     registered: dt.date
     consent_version: str | None = None
+    consented_on: dt.date | None = None
     cohort: int | None = None
     level: Label | None = None
     day0: dt.date | None = None
@@ -82,6 +83,7 @@ class SubjectState:
     adverse_events: tuple[AdverseEvent, ...] = ()
     left_on: dt.date | None = None
     status_before_leaving: Status | None = None
+    visits: tuple[tuple[str, dt.date], ...] = ()
 
     def with_status(self, status: Status, **changes: object) -> SubjectState:
         """A copy with a new status and the given fields changed."""
@@ -121,6 +123,7 @@ class TrialSetup:
     design: Design
     dlt_window_days: int
     replace_non_evaluable: bool
+    visit_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -428,12 +428,25 @@ def test_release_limit_names_are_distinct() -> None:
 
 
 def with_assumptions(*pairs: tuple[str, str]) -> Study:
+    """The seed with its dose assumptions replaced by ``pairs``."""
+    kept = tuple(a for a in SEED.assumptions if not a.id.startswith(("dose.product", "dose.rel")))
     extra = tuple(Assumption(id=key, value=value, text="test") for key, value in pairs)
-    return SEED.model_copy(update={"assumptions": SEED.assumptions + extra})
+    return SEED.model_copy(update={"assumptions": kept + extra})
 
 
-def test_the_seed_states_no_tolerance_so_its_doses_are_refused() -> None:
+def test_the_reviewed_seed_states_its_tolerance_and_release_limit() -> None:
+    # Hand-added to studies/NCT07329959/study.yaml (sponsor protocol, to confirm).
     rules = parse_dose_rules(SEED)
+    assert rules == DoseRules(
+        tolerance_percent=Decimal(20),
+        release_spec=ReleaseSpec((ReleaseLimit("viability", minimum=Quantity.of(70, "%")),)),
+        weight_window=WEIGHT_WINDOW,
+    )
+
+
+def test_a_study_stating_no_tolerance_has_its_doses_refused() -> None:
+    kept = tuple(a for a in SEED.assumptions if not a.id.startswith(("dose.product", "dose.rel")))
+    rules = parse_dose_rules(SEED.model_copy(update={"assumptions": kept}))
     assert rules == DoseRules(
         tolerance_percent=None, release_spec=None, weight_window=WEIGHT_WINDOW
     )

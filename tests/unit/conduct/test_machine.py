@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from trialdesk.conduct.events import (
     SubjectEnrolled,
     SubjectLeft,
     SubjectRegistered,
+    VisitRecorded,
 )
 from trialdesk.design.catalog import build_design
 from trialdesk.errors import TransitionRefusedError
@@ -297,3 +299,14 @@ def test_cohorts_never_overfill_and_refusals_name_their_rule(
     assert set(refused) <= {"cohort.full", "subject.wrong_status", "subject.already_left"}
     enrolled = sum(len(cohort.members) for cohort in state.cohorts)
     assert enrolled == sum(s.cohort is not None for s in state.subjects.values())
+
+
+def test_visits_are_recorded_once_and_only_from_the_schedule(setup: TrialSetup) -> None:
+    scheduled = replace(setup, visit_ids=("day_3", "day_7"))
+    state = _to_infused(start_trial(scheduled), "S1")
+    state = _run(state, VisitRecorded(subject_id="S1", date=DAY, visit_id="day_3"))
+    assert state.subjects["S1"].visits == (("day_3", DAY),)
+    for visit_id, rule in (("day_3", "visit.already_recorded"), ("day_99", "visit.unknown")):
+        with pytest.raises(TransitionRefusedError) as refused:
+            apply(state, VisitRecorded(subject_id="S1", date=DAY, visit_id=visit_id))
+        assert refused.value.rule == rule
