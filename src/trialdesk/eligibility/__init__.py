@@ -18,6 +18,8 @@ from trialdesk.eligibility.ast import (
     When,
     Within,
 )
+from trialdesk.eligibility.batch import BatchVerdict, evaluate_batch
+from trialdesk.eligibility.batch_columns import SubjectBatch
 from trialdesk.eligibility.criteria import Criterion, RuleSet, Section
 from trialdesk.eligibility.evaluate import (
     CriterionVerdict,
@@ -36,6 +38,7 @@ __all__ = [
     "Attest",
     "AttestReason",
     "Attestation",
+    "BatchVerdict",
     "Between",
     "Comparator",
     "Compare",
@@ -52,6 +55,7 @@ __all__ = [
     "RuleSet",
     "Section",
     "Span",
+    "SubjectBatch",
     "SubjectData",
     "Threshold",
     "Truth",
@@ -59,4 +63,5 @@ __all__ = [
     "When",
     "Within",
     "evaluate",
+    "evaluate_batch",
 ]
