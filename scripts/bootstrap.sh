@@ -33,6 +33,7 @@ ensure_uv() {
     fi
 }
 
+ensure_debian_packages postgresql   # the server the PostgreSQL tests start (throwaway clusters)
 ensure_uv
 if ! command -v uv >/dev/null 2>&1; then
     # pip put uv where this shell does not look (e.g. pyenv before a rehash): run it as a module.

@@ -21,6 +21,7 @@ the field (as a dotted path) and the value it got.
         ├── DesignInputError     dose finding
         └── (clinical/) ClinicalInputError, and under it UnitError, GliInputError,
                         SgrqInputError, AssessmentInputError
+    └── NotFoundError            a trial, subject or record the command names is not there
     └── ConductError             a trial event or computation refused (names its rule)
         ├── TransitionRefusedError  an event impossible in the trial's current state
         ├── DoseRefusedError        an infusion dose not computed: weight missing, too
@@ -38,6 +39,7 @@ __all__ = [
     "DesignInputError",
     "DoseRefusedError",
     "InputError",
+    "NotFoundError",
     "OutputExistsError",
     "OutputWriteError",
     "RecordContentError",
@@ -108,6 +110,10 @@ class InputError(TrialdeskError):
 
 class DesignInputError(InputError):
     """A dose-finding input outside its domain: a probability above 1, an unknown label."""
+
+
+class NotFoundError(TrialdeskError):
+    """A trial, subject or record named by the caller does not exist."""
 
 
 class ConductError(TrialdeskError):

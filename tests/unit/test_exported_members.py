@@ -13,6 +13,7 @@ PACKAGES = [
     "trialdesk.clinical",
     "trialdesk.eligibility",
     "trialdesk.conduct",
+    "trialdesk.service",
     "trialdesk.store",
     "trialdesk.cli",
 ]

@@ -22,9 +22,12 @@ from trialdesk.cli import (  # noqa: F401 - importing them registers their `calc
 )
 from trialdesk.cli.calc import calc_app
 from trialdesk.cli.criteria import criteria_app, screen_command
+from trialdesk.cli.demo import demo_json, parse_probabilities, render_demo, run_demo_trial
 from trialdesk.cli.design import design_app
 from trialdesk.cli.errors import EXIT_BAD_INPUT, user_errors
+from trialdesk.cli.subject import ae_app, dlt_app, subject_app, visits_app
 from trialdesk.cli.summary import render_problems, render_summary
+from trialdesk.cli.trial import audit_app, decide_command, log_command, trial_app
 from trialdesk.errors import RecordError, TrialdeskError
 from trialdesk.protocol import import_study, parse_record_text
 from trialdesk.protocol.study import Study
@@ -55,6 +58,14 @@ app.add_typer(design_app, name="design")
 app.add_typer(calc_app, name="calc")
 app.add_typer(criteria_app, name="criteria")
 app.command("screen")(screen_command)
+app.add_typer(trial_app, name="trial")
+app.add_typer(audit_app, name="audit")
+app.add_typer(subject_app, name="subject")
+app.add_typer(ae_app, name="ae")
+app.add_typer(dlt_app, name="dlt")
+app.add_typer(visits_app, name="visits")
+app.command("decide")(decide_command)
+app.command("log")(log_command)
 
 
 def _version(value: bool) -> None:
@@ -115,17 +126,35 @@ def study_check_command(
 @app.command("demo")
 def demo_command(
     root: Annotated[Path, typer.Option(help="The trialdesk checkout holding studies/.")] = Path(),
+    scenario: Annotated[
+        str, typer.Option(help="True DLT probability at each dose level, lowest first.")
+    ] = "0.10,0.25,0.45",
+    seed: Annotated[int, typer.Option(help="Seed of the simulated subjects and outcomes.")] = 1,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL to keep the trial in (default: a temporary file)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Import the seed study NCT07329959, print its summary, check its reviewed study.yaml."""
+    """Import the seed study, check its reviewed definition, run a whole simulated 3+3 trial."""
     with user_errors():
         study = _import_file(root / DEMO_RECORD)
         reviewed = root / DEMO_STUDY
         problems = check_study_text(_read_text(reviewed))
-    console = Console()
-    console.rule(f"Imported from {root / DEMO_RECORD}")
-    console.print(render_summary(study))
-    console.rule(f"Reviewed definition {reviewed}")
-    _report_check(reviewed, problems)
+        true_tox = parse_probabilities(scenario)
+    console = Console(stderr=as_json)
+    if not as_json:
+        console.rule(f"Imported from {root / DEMO_RECORD}")
+        console.print(render_summary(study))
+        console.rule(f"Reviewed definition {reviewed}")
+        _report_check(reviewed, problems)
+        console.rule(f"Simulated trial: true DLT probabilities {scenario}, seed {seed}")
+    with user_errors():
+        result = run_demo_trial(_read_text(reviewed), true_tox, seed=seed, db=db, console=console)
+    if as_json:
+        typer.echo(json.dumps(demo_json(result), indent=2))
+        return
+    console.print(render_demo(result))
 
 
 def _report_check(path: Path, problems: list[LocatedProblem]) -> None:

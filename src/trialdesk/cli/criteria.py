@@ -26,7 +26,7 @@ from trialdesk.protocol.criteria import CriterionItem
 from trialdesk.protocol.study import Study
 from trialdesk.store import load_study
 
-__all__ = ["criteria_app", "screen_command"]
+__all__ = ["criteria_app", "load_subject", "screen_command"]
 
 criteria_app = typer.Typer(no_args_is_help=True, help="Read eligibility criteria into rules.")
 
@@ -115,7 +115,8 @@ def _rows(items: tuple[CriterionItem, ...]) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _load_subject(path: Path) -> SubjectData:
+def load_subject(path: Path) -> SubjectData:
+    """A subject's data from JSON, refused with the first field that does not validate."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -173,7 +174,7 @@ def screen_command(
         rules = study.eligibility.rules
         if rules is None:
             raise TrialdeskError(f"{study_path}: the study definition has no eligibility rules")
-        verdict = evaluate(rules, _load_subject(subject))
+        verdict = evaluate(rules, load_subject(subject))
     if as_json:
         typer.echo(json.dumps(verdict_json(verdict), indent=2, ensure_ascii=False))
         return

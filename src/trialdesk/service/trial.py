@@ -1,0 +1,201 @@
+"""Trial use cases: start a trial from its study definition, record an event, read the state.
+
+Each call is one transaction: lock the trial, replay its events through the conduct
+core, apply the new event (a refusal raises and rolls back: nothing is written),
+append the event with its audit entry, commit. Who acts is always named; a dose
+decision can only be confirmed by a role allowed to confirm it, as itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine
+
+from trialdesk.conduct.events import DltAdjudicated, EscalationConfirmed, Event
+from trialdesk.conduct.machine import apply, start_trial
+from trialdesk.conduct.state import Notice, TrialSetup, TrialState
+from trialdesk.design.catalog import build_design
+from trialdesk.errors import ConductError, NotFoundError, TrialdeskError
+from trialdesk.protocol.design_config import design_request
+from trialdesk.protocol.study import Study
+from trialdesk.store.audit import AuditReport, last_entry_hash, verify_audit
+from trialdesk.store.study_yaml import parse_study_text
+from trialdesk.store.trials import (
+    Actor,
+    StoredTrial,
+    append_event,
+    audit_hash_of_event,
+    create_schema,
+    insert_trial,
+    load_events,
+    lock_trial,
+    trial_by_nct,
+)
+
+__all__ = [
+    "ADJUDICATING_ROLES",
+    "CONFIRMING_ROLES",
+    "Recorded",
+    "as_of_today",
+    "audit_verify",
+    "init_trial",
+    "record_event",
+    "setup_of",
+    "study_of",
+    "trial_state",
+]
+
+#: Roles that may sign off a dose decision, and adjudicate a DLT.
+CONFIRMING_ROLES = frozenset({"src_chair", "principal_investigator"})
+ADJUDICATING_ROLES = frozenset({"safety_reviewer", "src_chair", "principal_investigator"})
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What recording an event did: its sequence number, the machine's notices, the new state."""
+
+    seq: int
+    notices: tuple[Notice, ...]
+    state: TrialState
+
+
+def init_trial(engine: Engine, study_yaml: str, actor: Actor) -> int:
+    """Create the schema if needed and a trial for the reviewed ``study_yaml``."""
+    study = parse_study_text(study_yaml)
+    setup_of(study)  # refuse a study the conduct core cannot run, before writing anything
+    create_schema(engine)
+    nct_id = study.identification.nct_id
+    with engine.begin() as connection:
+        try:
+            trial_by_nct(connection, nct_id)
+        except NotFoundError:
+            return insert_trial(connection, nct_id, study_yaml, actor)
+    raise TrialdeskError(f"this database already holds a trial of {nct_id}")
+
+
+@functools.lru_cache(maxsize=8)
+def _study(study_yaml: str) -> Study:
+    return parse_study_text(study_yaml)
+
+
+def setup_of(study: Study) -> TrialSetup:
+    """The conduct set-up of a study: its design, DLT window, replacement rule, visits."""
+    if study.dlt_window_days is None:
+        raise TrialdeskError("the study definition states no DLT window (dlt_window_days)")
+    options = {option.name: option.value for option in study.design.options}
+    replace = options.get("replace_non_evaluable", True)
+    return TrialSetup(
+        build_design(design_request(study)),
+        study.dlt_window_days,
+        replace is True,
+        tuple(visit.id for visit in study.visits),
+    )
+
+
+# The last replayed state of each trial, by (database URL, trial id), with the audit
+# hash of the last event it includes: events are append-only, so that state plus the
+# events recorded after it is the state. The hash proves the cached state belongs to
+# this very database (a file deleted and recreated at the same URL does not match).
+_REPLAYED: dict[tuple[str, int], tuple[int, str, TrialState]] = {}
+
+
+def _state(connection: Connection, trial: StoredTrial) -> tuple[TrialState, str]:
+    """The trial's state and the newest audit entry's hash, replaying only what is new."""
+    key = (connection.engine.url.render_as_string(hide_password=True), trial.id)
+    newest = last_entry_hash(connection)
+    cached = _REPLAYED.get(key)
+    if cached is not None and cached[1] == newest:
+        return cached[2], newest  # nothing was written since
+    if cached is not None and audit_hash_of_event(connection, cached[0]) == cached[1]:
+        last, state = cached[0], cached[2]
+    else:
+        last, state = 0, start_trial(setup_of(_study(trial.study_yaml)))
+    for seq, event in load_events(connection, trial.id, after=last):
+        state, _ = apply(state, event)
+        last = seq
+    if last:
+        _REPLAYED[key] = (last, audit_hash_of_event(connection, last) or "", state)
+    return state, newest
+
+
+def study_of(engine: Engine, nct_id: str) -> Study:
+    """The study definition the trial runs."""
+    with engine.connect() as connection:
+        return _study(trial_by_nct(connection, nct_id).study_yaml)
+
+
+def trial_state(engine: Engine, nct_id: str) -> TrialState:
+    """The trial's current state, replayed from its events."""
+    with engine.connect() as connection:
+        return _state(connection, trial_by_nct(connection, nct_id))[0]
+
+
+def record_event(  # noqa: PLR0913 - who, why and from where are part of every write
+    engine: Engine,
+    nct_id: str,
+    event: Event,
+    actor: Actor,
+    *,
+    reason: str | None = None,
+    source: str = "cli",
+) -> Recorded:
+    """Apply ``event`` to the trial and store it with its audit entry, in one transaction."""
+    _check_authority(event, actor)
+    with engine.begin() as connection:
+        trial = trial_by_nct(connection, nct_id)
+        lock_trial(connection, trial.id)
+        state, newest = _state(connection, trial)
+        new_state, notices = apply(state, event)
+        change = _change(state, new_state, event)
+        seq, entry_hash = append_event(
+            connection,
+            trial.id,
+            event,
+            actor,
+            audit=change,
+            reason=reason,
+            source=source,
+            prev_hash=newest,
+        )
+    key = (engine.url.render_as_string(hide_password=True), trial.id)
+    _REPLAYED[key] = (seq, entry_hash, new_state)  # committed: the next call starts here
+    return Recorded(seq, notices, new_state)
+
+
+def _check_authority(event: Event, actor: Actor) -> None:
+    if isinstance(event, EscalationConfirmed):
+        if actor.role not in CONFIRMING_ROLES:
+            raise ConductError(
+                "decision.role", f"{actor.user_id} ({actor.role}) may not confirm a dose decision"
+            )
+        if (event.confirmed_by, event.role) != (actor.user_id, actor.role):
+            raise ConductError("decision.signer", "a decision is confirmed by the acting user only")
+    if isinstance(event, DltAdjudicated) and actor.role not in ADJUDICATING_ROLES:
+        raise ConductError("dlt.role", f"{actor.user_id} ({actor.role}) may not adjudicate DLTs")
+
+
+def _change(
+    before: TrialState, after: TrialState, event: Event
+) -> tuple[str, str | None, str | None]:
+    """The audit entry's field, old and new value for ``event``."""
+    if isinstance(event, EscalationConfirmed):
+        decision = after.decisions[-1].decision
+        return "dose_decision", None, f"{decision.rule} -> {decision.next_level}"
+    subject_id = event.subject_id
+    old = before.subjects.get(subject_id)
+    new = after.subjects[subject_id]
+    return "status", None if old is None else old.status.value, new.status.value
+
+
+def audit_verify(engine: Engine) -> AuditReport:
+    """Recompute the audit chain and every record's hash."""
+    with engine.connect() as connection:
+        return verify_audit(connection)
+
+
+def as_of_today() -> dt.date:
+    """Today's date (UTC): the default as-of date of read-only questions."""
+    return dt.datetime.now(dt.UTC).date()

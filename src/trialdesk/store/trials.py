@@ -1,0 +1,215 @@
+"""Read and append a trial's events, users and audit entries (one transaction per call site).
+
+Nothing here decides anything: the service loads the events, the conduct core
+applies the new one, and this module appends it with its audit entry in the
+caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import Connection, CursorResult, Engine, insert, select
+
+from trialdesk.conduct.events import Event
+from trialdesk.errors import NotFoundError
+from trialdesk.store.audit import AuditEntry, event_record, hash_record, write_audit
+from trialdesk.store.migrate import upgrade
+from trialdesk.store.trial_schema import AuditRow, EventRow, TrialRow, UserRow
+
+__all__ = [
+    "Actor",
+    "StoredTrial",
+    "append_event",
+    "audit_hash_of_event",
+    "create_schema",
+    "ensure_user",
+    "insert_trial",
+    "load_events",
+    "lock_trial",
+    "trial_by_nct",
+]
+
+_EVENTS: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    if key is None:  # pragma: no cover - every table here has an integer primary key
+        msg = "the insert returned no primary key"
+        raise RuntimeError(msg)
+    return int(key[0])
+
+
+def create_schema(engine: Engine) -> None:
+    """Bring the database to the newest schema (Alembic migrations, triggers included)."""
+    upgrade(engine)
+
+
+def utc_now() -> dt.datetime:
+    """The server's clock, in UTC (the only clock an audit time comes from)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Actor:
+    """Who acts: a unique user id, the printed name, a role and a site."""
+
+    __slots__ = ("name", "role", "site", "user_id")
+
+    def __init__(self, user_id: str, name: str, role: str, site: str) -> None:
+        self.user_id, self.name, self.role, self.site = user_id, name, role, site
+
+
+def ensure_user(connection: Connection, actor: Actor) -> int:
+    """The user's row id, inserting the user on first use (ids are never reused)."""
+    found = connection.execute(
+        select(UserRow.id, UserRow.name, UserRow.role).where(UserRow.user_id == actor.user_id)
+    ).one_or_none()
+    if found is not None:
+        return int(found.id)
+    result = connection.execute(
+        insert(UserRow).values(
+            user_id=actor.user_id,
+            name=actor.name,
+            role=actor.role,
+            site=actor.site,
+            created_at=utc_now(),
+        )
+    )
+    return _new_id(result)
+
+
+def insert_trial(connection: Connection, nct_id: str, study_yaml: str, actor: Actor) -> int:
+    """A new trial row for a reviewed study definition, with its audit entry."""
+    digest = hashlib.sha256(study_yaml.encode("utf-8")).hexdigest()
+    now = utc_now()
+    result = connection.execute(
+        insert(TrialRow).values(
+            nct_id=nct_id, study_yaml=study_yaml, study_sha256=digest, created_at=now
+        )
+    )
+    trial_id = _new_id(result)
+    content = {"nct_id": nct_id, "study_sha256": digest, "created_at": now.isoformat()}
+    write_audit(
+        connection,
+        AuditEntry(
+            at=now,
+            actor_user_id=actor.user_id,
+            actor_name=actor.name,
+            action="trial_created",
+            entity=f"trial/{nct_id}",
+            field="study_definition",
+            old_value=None,
+            new_value=digest,
+            reason=None,
+            source="cli",
+            record_table="trials",
+            record_key=str(trial_id),
+            record_hash=hash_record("trials", str(trial_id), content),
+        ),
+    )
+    return trial_id
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTrial:
+    """A trial's id and the study definition it runs."""
+
+    id: int
+    study_yaml: str
+
+
+def trial_by_nct(connection: Connection, nct_id: str) -> StoredTrial:
+    """The trial of ``nct_id``, or a clear error."""
+    row = connection.execute(
+        select(TrialRow.id, TrialRow.study_yaml).where(TrialRow.nct_id == nct_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no trial {nct_id} in this database (trialdesk trial init)")
+    return StoredTrial(int(row.id), str(row.study_yaml))
+
+
+def lock_trial(connection: Connection, trial_id: int) -> None:
+    """Serialise writers of one trial: a row lock on PostgreSQL (SQLite began IMMEDIATE)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(TrialRow.id).where(TrialRow.id == trial_id).with_for_update())
+
+
+def load_events(connection: Connection, trial_id: int, after: int = 0) -> list[tuple[int, Event]]:
+    """The trial's events recorded after sequence number ``after``, in order, with their seq."""
+    rows = connection.execute(
+        select(EventRow.seq, EventRow.payload)
+        .where(EventRow.trial_id == trial_id, EventRow.seq > after)
+        .order_by(EventRow.seq)
+    )
+    return [(int(row.seq), _EVENTS.validate_json(row.payload)) for row in rows]
+
+
+def audit_hash_of_event(connection: Connection, seq: int) -> str | None:
+    """The hash of the audit entry that wrote event ``seq`` (None when there is none)."""
+    return connection.execute(
+        select(AuditRow.entry_hash).where(
+            AuditRow.record_table == "trial_events", AuditRow.record_key == str(seq)
+        )
+    ).scalar_one_or_none()
+
+
+def append_event(  # noqa: PLR0913 - an audit entry needs all of these
+    connection: Connection,
+    trial_id: int,
+    event: Event,
+    actor: Actor,
+    *,
+    audit: tuple[str, str | None, str | None],
+    reason: str | None,
+    source: str,
+    prev_hash: str | None = None,
+) -> tuple[int, str]:
+    """Append ``event`` and its audit entry; ``audit`` is (field, old value, new value).
+
+    Returns the event's sequence number and its audit entry's hash.
+    """
+    user_row = ensure_user(connection, actor)
+    now = utc_now()
+    subject_id = getattr(event, "subject_id", None)
+    payload = json.dumps(
+        _EVENTS.dump_python(event, mode="json"), sort_keys=True, separators=(",", ":")
+    )
+    values = {
+        "trial_id": trial_id,
+        "kind": event.kind,
+        "subject_id": subject_id,
+        "payload": payload,
+        "recorded_at": now,
+        "actor_id": user_row,
+        "reason": reason,
+        "source": source,
+    }
+    seq = _new_id(connection.execute(insert(EventRow).values(**values)))
+    field, old, new = audit
+    entity = f"subject/{subject_id}" if subject_id else f"trial/{trial_id}"
+    entry_hash = write_audit(
+        connection,
+        AuditEntry(
+            at=now,
+            actor_user_id=actor.user_id,
+            actor_name=actor.name,
+            action=event.kind,
+            entity=entity,
+            field=field,
+            old_value=old,
+            new_value=new,
+            reason=reason,
+            source=source,
+            record_table="trial_events",
+            record_key=str(seq),
+            record_hash=hash_record("trial_events", str(seq), event_record(values)),
+        ),
+        prev_hash,
+    )
+    return seq, entry_hash
