@@ -116,3 +116,22 @@ def test_a_malformed_actor_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["trial", "init", "--study", str(STUDY), "--as", "me", "--db", db])
     assert result.exit_code == 2
     assert "USER_ID:Printed Name:role:site" in result.output
+
+
+def test_db_backup_and_restore_from_the_command_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'trial.db'}"
+    assert (
+        runner.invoke(
+            app, ["trial", "init", "--study", str(STUDY), "--as", CHAIR, "--db", db]
+        ).exit_code
+        == 0
+    )
+    backup = tmp_path / "trial.backup"
+    assert runner.invoke(app, ["db", "backup", "--db", db, "--to", str(backup)]).exit_code == 0
+    restored = f"sqlite:///{tmp_path / 'restored.db'}"
+    result = runner.invoke(app, ["db", "restore", "--from", str(backup), "--db", restored])
+    assert result.exit_code == 0, result.output
+    assert "audit trail verified (1 entries)" in result.stdout
+    again = runner.invoke(app, ["db", "restore", "--from", str(backup), "--db", restored])
+    assert again.exit_code == 2
+    assert "never overwrites" in again.output

@@ -1,4 +1,4 @@
-"""Trial commands: ``trial init``, ``trial status``, ``decide``, ``log``, ``audit verify``.
+"""Trial commands: ``trial init|status``, ``decide``, ``log``, ``audit verify``, ``db``.
 
 Every command takes ``--db URL`` (default ``sqlite:///trial.db``); writing commands
 take ``--as USER`` with the user's name, role and site, so each audit entry names
@@ -21,9 +21,10 @@ from trialdesk.conduct.dlt import Waiting, pending_decision
 from trialdesk.conduct.events import EscalationConfirmed
 from trialdesk.errors import TrialdeskError
 from trialdesk.service import Actor, audit_verify, init_trial, record_event, trial_state
+from trialdesk.store.backup import backup_database, restore_database
 from trialdesk.store.engine import DEFAULT_URL, open_engine
 
-__all__ = ["audit_app", "decide_command", "log_command", "trial_app"]
+__all__ = ["audit_app", "db_app", "decide_command", "log_command", "trial_app"]
 
 trial_app = typer.Typer(no_args_is_help=True, help="Start and inspect a trial in a database.")
 audit_app = typer.Typer(no_args_is_help=True, help="Check the audit trail.")
@@ -172,3 +173,37 @@ def audit_verify_command(db: DbOption = DEFAULT_URL) -> None:
     if not report.verified:
         raise typer.Exit(EXIT_BAD_INPUT)
     typer.echo(f"audit trail verified: {report.entries} entries, {report.events} events")
+
+
+db_app = typer.Typer(no_args_is_help=True, help="Back up and restore a trial database.")
+
+
+@db_app.command("backup")
+def db_backup_command(
+    to: Annotated[Path, typer.Option("--to", help="The new backup file.")],
+    db: DbOption = DEFAULT_URL,
+) -> None:
+    """Copy the database (SQLite online backup, or pg_dump) into a new file."""
+    with user_errors():
+        backup_database(db, to)
+    typer.echo(f"backed up {db} to {to}")
+
+
+@db_app.command("restore")
+def db_restore_command(
+    source: Annotated[Path, typer.Option("--from", help="The backup file.")],
+    db: DbOption = DEFAULT_URL,
+) -> None:
+    """Restore a backup into a new SQLite file or an empty PostgreSQL database, then verify."""
+    with user_errors():
+        restore_database(source, db)
+        engine = open_engine(db)
+        try:
+            report = audit_verify(engine)
+        finally:
+            engine.dispose()
+    for problem in report.problems:
+        typer.echo(problem, err=True)
+    if not report.verified:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    typer.echo(f"restored {source} into {db}; audit trail verified ({report.entries} entries)")
