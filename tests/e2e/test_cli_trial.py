@@ -135,3 +135,47 @@ def test_db_backup_and_restore_from_the_command_line(tmp_path: Path) -> None:
     again = runner.invoke(app, ["db", "restore", "--from", str(backup), "--db", restored])
     assert again.exit_code == 2
     assert "never overwrites" in again.output
+
+
+def test_trial_resume_is_refused_when_nothing_is_paused(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'trial.db'}"
+    assert (
+        runner.invoke(
+            app, ["trial", "init", "--study", str(STUDY), "--as", CHAIR, "--db", db]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        app,
+        [
+            "trial",
+            "resume",
+            "--trial",
+            "NCT07329959",
+            "--reason",
+            "review",
+            "--as",
+            CHAIR,
+            "--db",
+            db,
+        ],
+    )
+    assert result.exit_code == 2
+    assert "trial.not_paused" in result.output
+    coordinator = "coord1:Chen Li:coordinator:Hangzhou"
+    refused = runner.invoke(
+        app,
+        [
+            "trial",
+            "resume",
+            "--trial",
+            "NCT07329959",
+            "--reason",
+            "review",
+            "--as",
+            coordinator,
+            "--db",
+            db,
+        ],
+    )
+    assert "decision.role" in refused.output

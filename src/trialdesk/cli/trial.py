@@ -18,7 +18,7 @@ from rich.table import Table
 
 from trialdesk.cli.errors import EXIT_BAD_INPUT, user_errors
 from trialdesk.conduct.dlt import Waiting, pending_decision
-from trialdesk.conduct.events import EscalationConfirmed
+from trialdesk.conduct.events import EnrolmentResumed, EscalationConfirmed
 from trialdesk.errors import TrialdeskError
 from trialdesk.service import Actor, audit_verify, init_trial, record_event, trial_state
 from trialdesk.store.backup import backup_database, restore_database
@@ -207,3 +207,24 @@ def db_restore_command(
     if not report.verified:
         raise typer.Exit(EXIT_BAD_INPUT)
     typer.echo(f"restored {source} into {db}; audit trail verified ({report.entries} entries)")
+
+
+@trial_app.command("resume")
+def trial_resume_command(
+    trial: NctOption,
+    reason: Annotated[str, typer.Option(help="The safety review's conclusion.")],
+    actor: AsOption,
+    db: DbOption = DEFAULT_URL,
+    date: Annotated[str | None, typer.Option(help="Date (default: today, UTC).")] = None,
+) -> None:
+    """Resume enrolment paused by a stopping rule (the safety review chair, as itself)."""
+    with user_errors():
+        who = parse_actor(actor)
+        day = dt.date.fromisoformat(date) if date else dt.datetime.now(dt.UTC).date()
+        event = EnrolmentResumed(date=day, reason=reason, confirmed_by=who.user_id, role=who.role)
+        engine = open_engine(db)
+        try:
+            record_event(engine, trial, event, who, reason=reason)
+        finally:
+            engine.dispose()
+    typer.echo(f"enrolment resumed by {who.name} ({who.role})")

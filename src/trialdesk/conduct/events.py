@@ -19,6 +19,7 @@ __all__ = [
     "AdverseEventRecorded",
     "ConsentSigned",
     "DltAdjudicated",
+    "EnrolmentResumed",
     "EscalationConfirmed",
     "Event",
     "Infused",
@@ -155,6 +156,18 @@ class EscalationConfirmed(BaseModel):
     role: str = Field(min_length=1)
 
 
+class EnrolmentResumed(BaseModel):
+    """The safety review committee chair resumes enrolment paused by a stopping rule."""
+
+    model_config = _FROZEN
+
+    kind: Literal["enrolment_resumed"] = "enrolment_resumed"
+    date: dt.date
+    reason: str = Field(min_length=1)
+    confirmed_by: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+
+
 Event = Annotated[
     SubjectRegistered
     | ConsentSigned
@@ -169,7 +182,8 @@ Event = Annotated[
     | DltAdjudicated
     | VisitRecorded
     | SubjectLeft
-    | EscalationConfirmed,
+    | EscalationConfirmed
+    | EnrolmentResumed,
     Field(discriminator="kind"),
 ]
 """Any conduct event."""

@@ -21,6 +21,7 @@ from trialdesk.conduct.events import (
     AdverseEventRecorded,
     ConsentSigned,
     DltAdjudicated,
+    EnrolmentResumed,
     EscalationConfirmed,
     Event,
     Infused,
@@ -50,6 +51,7 @@ from trialdesk.errors import TransitionRefusedError
 __all__ = ["apply", "start_trial"]
 
 Result = tuple[TrialState, tuple[Notice, ...]]
+DEATH_GRADE = 5
 
 
 def start_trial(setup: TrialSetup) -> TrialState:
@@ -110,6 +112,8 @@ def _enrolled(state: TrialState, event: SubjectEnrolled) -> Result:
     cohort = state.open_cohort
     if cohort is None:
         raise _refuse("trial.stopped", "the trial has stopped: no cohort is open")
+    if state.paused is not None:
+        raise _refuse("trial.paused", f"enrolment is paused: {state.paused}")
     if cohort.open_slots <= 0:
         raise _refuse(
             "cohort.full",
@@ -172,7 +176,21 @@ def _adverse_event(state: TrialState, event: AdverseEventRecorded) -> Result:
         raise _refuse("ae.onset_after_report", "an adverse event's onset cannot follow its report")
     ae = AdverseEvent(event.ae_id, event.term, event.onset, event.grade)
     changed = replace(subject, adverse_events=(*subject.adverse_events, ae))
-    return state.with_subject(changed), ()
+    state = state.with_subject(changed)
+    if event.grade == DEATH_GRADE and "death_pauses_enrolment" in state.setup.stopping_rules:
+        why = f"grade 5 {event.term} of {subject.subject_id} ({event.ae_id}, {event.onset})"
+        notice = Notice("stopping.death_pauses_enrolment", f"enrolment paused: {why}")
+        return replace(state, paused=state.paused or why), (notice,)
+    return state, ()
+
+
+def _resumed(state: TrialState, event: EnrolmentResumed) -> Result:
+    if state.paused is None:
+        raise _refuse("trial.not_paused", "enrolment is not paused")
+    notice = Notice(
+        "stopping.resumed", f"enrolment resumed by {event.confirmed_by}: {event.reason}"
+    )
+    return replace(state, paused=None), (notice,)
 
 
 def _adjudicated(state: TrialState, event: DltAdjudicated) -> Result:
@@ -293,4 +311,5 @@ _HANDLERS: dict[type, Callable[[TrialState, Any], Result]] = {
     VisitRecorded: _visit,
     SubjectLeft: _left,
     EscalationConfirmed: _confirmed,
+    EnrolmentResumed: _resumed,
 }

@@ -124,6 +124,7 @@ class TrialSetup:
     dlt_window_days: int
     replace_non_evaluable: bool
     visit_ids: tuple[str, ...] = ()
+    stopping_rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,7 @@ class TrialState:
     subjects: Mapping[str, SubjectState] = field(default_factory=lambda: MappingProxyType({}))
     cohorts: tuple[Cohort, ...] = ()
     decisions: tuple[ConfirmedDecision, ...] = ()
+    paused: str | None = None
 
     @property
     def stopped(self) -> bool:

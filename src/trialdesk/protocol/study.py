@@ -29,6 +29,7 @@ from trialdesk.protocol.facts import (
 from trialdesk.protocol.notes import Assumption, Gap, HandText
 from trialdesk.protocol.outcomes import Outcome
 from trialdesk.protocol.provenance import Source
+from trialdesk.protocol.stopping import StoppingRule
 from trialdesk.protocol.visits import Visit
 
 __all__ = ["SCHEMA_VERSION", "Eligibility", "Study"]
@@ -74,6 +75,7 @@ class Study(BaseModel):
     dlt_window_days: int | None = None
     dlt_window_source: Source | None = None
     dlt_definition: HandText | None = None
+    stopping_rules: tuple[StoppingRule, ...] = ()
     clinical: ClinicalSettings = ClinicalSettings()
     visits: tuple[Visit, ...] = ()
     eligibility: Eligibility

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
 
-from trialdesk.conduct.events import DltAdjudicated, EscalationConfirmed, Event
+from trialdesk.conduct.events import DltAdjudicated, EnrolmentResumed, EscalationConfirmed, Event
 from trialdesk.conduct.machine import apply, start_trial
 from trialdesk.conduct.state import Notice, TrialSetup, TrialState
 from trialdesk.design.catalog import build_design
@@ -92,6 +92,7 @@ def setup_of(study: Study) -> TrialSetup:
         study.dlt_window_days,
         replace is True,
         tuple(visit.id for visit in study.visits),
+        tuple(rule.id for rule in study.stopping_rules),
     )
 
 
@@ -166,7 +167,7 @@ def record_event(  # noqa: PLR0913 - who, why and from where are part of every w
 
 
 def _check_authority(event: Event, actor: Actor) -> None:
-    if isinstance(event, EscalationConfirmed):
+    if isinstance(event, EscalationConfirmed | EnrolmentResumed):
         if actor.role not in CONFIRMING_ROLES:
             raise ConductError(
                 "decision.role", f"{actor.user_id} ({actor.role}) may not confirm a dose decision"
@@ -184,6 +185,8 @@ def _change(
     if isinstance(event, EscalationConfirmed):
         decision = after.decisions[-1].decision
         return "dose_decision", None, f"{decision.rule} -> {decision.next_level}"
+    if isinstance(event, EnrolmentResumed):
+        return "enrolment", f"paused: {before.paused}", "open"
     subject_id = event.subject_id
     old = before.subjects.get(subject_id)
     new = after.subjects[subject_id]

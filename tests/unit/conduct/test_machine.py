@@ -26,6 +26,7 @@ from trialdesk.conduct.events import (
     AdverseEventRecorded,
     ConsentSigned,
     DltAdjudicated,
+    EnrolmentResumed,
     EscalationConfirmed,
     Event,
     Infused,
@@ -310,3 +311,34 @@ def test_visits_are_recorded_once_and_only_from_the_schedule(setup: TrialSetup) 
         with pytest.raises(TransitionRefusedError) as refused:
             apply(state, VisitRecorded(subject_id="S1", date=DAY, visit_id=visit_id))
         assert refused.value.rule == rule
+
+
+def test_a_death_pauses_enrolment_until_the_chair_resumes_it(setup: TrialSetup) -> None:
+    guarded = replace(setup, stopping_rules=("death_pauses_enrolment",))
+    state = _to_infused(start_trial(guarded), "S1")
+    death = AdverseEventRecorded(
+        subject_id="S1", date=DAY, ae_id="A5", term="Respiratory failure", onset=DAY, grade=5
+    )
+    state, notices = apply(state, death)
+    assert [n.rule for n in notices] == ["stopping.death_pauses_enrolment"]
+    with pytest.raises(TransitionRefusedError) as refused:
+        _to_enrolled(state, "S2")
+    assert refused.value.rule == "trial.paused"
+    resume = EnrolmentResumed(
+        date=DAY, reason="SRC: death unrelated", confirmed_by="Dr Chair", role="src_chair"
+    )
+    state, _ = apply(state, resume)
+    assert state.paused is None
+    state = _to_enrolled(state, "S2")
+    assert state.cohorts[0].members == ("S1", "S2")
+    with pytest.raises(TransitionRefusedError, match=r"trial\.not_paused"):
+        apply(state, resume)
+
+
+def test_without_the_stopping_rule_a_death_does_not_pause(setup: TrialSetup) -> None:
+    state = _to_infused(start_trial(setup), "S1")
+    death = AdverseEventRecorded(
+        subject_id="S1", date=DAY, ae_id="A5", term="Sepsis", onset=DAY, grade=5
+    )
+    state, notices = apply(state, death)
+    assert (state.paused, notices) == (None, ())

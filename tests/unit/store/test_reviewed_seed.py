@@ -41,8 +41,14 @@ def test_reviewed_seed_is_the_import_plus_its_hand_additions() -> None:
         assert assumption.source is not None
         assert assumption.source.note is not None
         assert assumption.source.note.startswith("sponsor protocol, not in registry")
+    # The stopping rule conduct enforces, added by hand.
+    assert [rule.id for rule in reviewed.stopping_rules] == ["death_pauses_enrolment"]
+    assert reviewed.stopping_rules[0].source.note is not None
+    assert reviewed.stopping_rules[0].source.note.startswith("sponsor protocol, not in registry")
+    assert imported.stopping_rules == ()
     undone = reviewed.model_copy(
         update={
+            "stopping_rules": (),
             "dlt_definition": None,
             "clinical": imported.clinical,
             "gaps": imported.gaps,
