@@ -9,8 +9,8 @@ level, graded (CTCAE grade 3) and adjudicated by the safety reviewer; the safety
 review chair confirms each dose decision. Every step is a service call with its
 audit entries. The simulation is reproducible from its seed.
 
-Not simulated yet: visits after the DLT window with their labs and forms, and
-non-DLT adverse events beyond one grade-1 event per subject.
+Not simulated yet: lab values stored on forms (the labs drive the grade only), other
+adverse events, withdrawals and product failures.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from decimal import Decimal
 import numpy as np
 from sqlalchemy import Engine
 
+from trialdesk.clinical.ctcae import LabResult, grade_ctcae
 from trialdesk.clinical.units import Quantity
 from trialdesk.conduct.dlt import Waiting, pending_decision
 from trialdesk.conduct.dose import ProductRelease, ReleaseResult, WeightMeasurement, compute_dose
@@ -41,6 +42,7 @@ from trialdesk.conduct.events import (
     SubjectEnrolled,
     SubjectLeft,
     SubjectRegistered,
+    VisitRecorded,
 )
 from trialdesk.conduct.state import TrialState
 from trialdesk.eligibility.ast import Attest, Rule
@@ -65,6 +67,8 @@ START = dt.date(2026, 1, 5)
 SCREEN_FAILURE_RATE = 0.2
 MANUFACTURING_DAYS = 14
 MAX_SUBJECTS = 200
+FOLLOW_UP_DAYS = 180  # Month 6, the seed's last scheduled visit
+DLT_GRADE = 4  # the seed's draft DLT definition: grade 4 thrombocytopenia
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +298,16 @@ def _treat(run: _Run, sid: str) -> TrialState:
     return run.record(infused, INVESTIGATOR)
 
 
+_PLATELETS_LLN = Quantity(Decimal(150), "10*9/L")
+_DLT_TERM = "Platelet count decreased"
+
+
+def _day7_platelets(run: _Run, has_dlt: bool) -> Quantity:  # noqa: FBT001 - drawn outcome
+    """A grade 4 count (< 25 x 10^9/L) for a DLT, a normal one otherwise."""
+    low, high = (5, 24) if has_dlt else (160, 350)
+    return Quantity(Decimal(int(run.rng.integers(low, high + 1))), "10*9/L")
+
+
 def _follow_window(run: _Run, state: TrialState) -> tuple[TrialState, int]:
     window = state.setup.dlt_window_days
     dlts = 0
@@ -301,26 +315,43 @@ def _follow_window(run: _Run, state: TrialState) -> tuple[TrialState, int]:
         subject = state.subjects[sid]
         if subject.day0 is None or subject.level is None:
             continue
-        has_dlt = bool(run.rng.random() < run.p_dlt[subject.level])
-        onset = subject.day0 + dt.timedelta(days=int(run.rng.integers(1, window + 1)))
-        term, grade = ("Pneumonitis", 3) if has_dlt else ("Fatigue", 1)
+        _visits(run, sid, subject.day0, up_to_day=window)
+        day7 = subject.day0 + dt.timedelta(days=7)
+        count = _day7_platelets(run, bool(run.rng.random() < run.p_dlt[subject.level]))
+        grade = grade_ctcae(_DLT_TERM, LabResult(count, lln=_PLATELETS_LLN))
+        if not grade.value:
+            continue
         ae_id = f"{sid}-AE1"
         run.record(
             AdverseEventRecorded(
-                subject_id=sid, date=onset, ae_id=ae_id, term=term, onset=onset, grade=grade
+                subject_id=sid,
+                date=day7,
+                ae_id=ae_id,
+                term=_DLT_TERM,
+                onset=day7,
+                grade=grade.value,
             )
         )
+        is_dlt = grade.value >= DLT_GRADE
         adjudication = DltAdjudicated(
             subject_id=sid,
-            date=onset + dt.timedelta(days=1),
+            date=day7 + dt.timedelta(days=1),
             ae_id=ae_id,
-            is_dlt=has_dlt,
-            related=has_dlt,
+            is_dlt=is_dlt,
+            related=is_dlt,
             reviewer=REVIEWER.user_id,
         )
         state = run.record(adjudication, REVIEWER)
-        dlts += has_dlt
+        dlts += is_dlt
     return state, dlts
+
+
+def _visits(run: _Run, sid: str, day0: dt.date, *, up_to_day: int, after_day: int = -1) -> None:
+    """Record each scheduled post-dose visit of the subject on its nominal day."""
+    for visit in run.study.visits:
+        if visit.day is not None and after_day < visit.day <= up_to_day:
+            date = day0 + dt.timedelta(days=visit.day)
+            run.record(VisitRecorded(subject_id=sid, date=date, visit_id=visit.id))
 
 
 def _decide(
@@ -348,7 +379,9 @@ def _decide(
 
 def _complete(run: _Run, state: TrialState) -> None:
     """Every infused subject completes follow-up (Month 6); the others leave."""
+    window = state.setup.dlt_window_days
     for sid, subject in state.subjects.items():
         if subject.day0 is not None:
-            end = subject.day0 + dt.timedelta(days=180)
+            _visits(run, sid, subject.day0, up_to_day=FOLLOW_UP_DAYS, after_day=window)
+            end = subject.day0 + dt.timedelta(days=FOLLOW_UP_DAYS)
             run.record(SubjectLeft(subject_id=sid, date=end, outcome="completed"))
