@@ -162,8 +162,25 @@ def _infused(state: TrialState, event: Infused) -> Result:
             f"subject {subject.subject_id} holds a slot at level {subject.level}, "
             f"not {event.level}",
         )
+    _check_stagger(state, subject, event.date)
     infused = subject.with_status(Status.INFUSED, day0=event.date, dose_cells=event.dose_cells)
     return state.with_subject(infused), ()
+
+
+def _check_stagger(state: TrialState, subject: SubjectState, day: dt.date) -> None:
+    """Sentinel dosing: the cohort's first subject goes alone, the rest wait the interval."""
+    interval = state.setup.sentinel_interval_days
+    if interval is None or subject.cohort is None:
+        return
+    cohort = next(c for c in state.cohorts if c.index == subject.cohort)
+    days0 = [state.subjects[s].day0 for s in cohort.members if state.subjects[s].day0]
+    first = min((d for d in days0 if d is not None), default=None)
+    if first is not None and (day - first).days < interval:
+        raise _refuse(
+            "infusion.sentinel_interval",
+            f"the cohort's sentinel was infused on {first.isoformat()}; the next subject may "
+            f"be infused from {(first + dt.timedelta(days=interval)).isoformat()}",
+        )
 
 
 def _adverse_event(state: TrialState, event: AdverseEventRecorded) -> Result:

@@ -118,13 +118,19 @@ class ConfirmedDecision:
 
 @dataclass(frozen=True, slots=True)
 class TrialSetup:
-    """What conduct needs from the study definition: the design and the DLT rules."""
+    """What conduct needs from the study definition: the design and the DLT rules.
+
+    ``sentinel_interval_days``: with sentinel (staggered) dosing, the days that must
+    pass after a cohort's first infusion before the next subject of the cohort is
+    infused; ``None`` doses a cohort without a stagger.
+    """
 
     design: Design
     dlt_window_days: int
     replace_non_evaluable: bool
     visit_ids: tuple[str, ...] = ()
     stopping_rules: tuple[str, ...] = ()
+    sentinel_interval_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -342,3 +342,13 @@ def test_without_the_stopping_rule_a_death_does_not_pause(setup: TrialSetup) -> 
     )
     state, notices = apply(state, death)
     assert (state.paused, notices) == (None, ())
+
+
+def test_sentinel_dosing_staggers_the_cohort(setup: TrialSetup) -> None:
+    staggered = replace(setup, sentinel_interval_days=7)
+    state = _to_infused(start_trial(staggered), "S1")  # the sentinel, on DAY
+    with pytest.raises(TransitionRefusedError) as refused:
+        _to_infused(state, "S2", DAY + dt.timedelta(days=6))
+    assert refused.value.rule == "infusion.sentinel_interval"
+    state = _to_infused(state, "S2", DAY + dt.timedelta(days=7))  # exactly the interval
+    assert state.subjects["S2"].day0 == DAY + dt.timedelta(days=7)
