@@ -25,6 +25,7 @@ from trialdesk.cli.criteria import criteria_app, screen_command
 from trialdesk.cli.demo import demo_json, parse_probabilities, render_demo, run_demo_trial
 from trialdesk.cli.design import design_app
 from trialdesk.cli.errors import EXIT_BAD_INPUT, user_errors
+from trialdesk.cli.prescreen import prescreen_command
 from trialdesk.cli.subject import ae_app, dlt_app, subject_app, visits_app
 from trialdesk.cli.summary import render_problems, render_summary
 from trialdesk.cli.trial import audit_app, db_app, decide_command, log_command, trial_app
@@ -58,6 +59,7 @@ app.add_typer(design_app, name="design")
 app.add_typer(calc_app, name="calc")
 app.add_typer(criteria_app, name="criteria")
 app.command("screen")(screen_command)
+app.command("prescreen")(prescreen_command)
 app.add_typer(trial_app, name="trial")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")

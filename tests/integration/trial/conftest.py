@@ -1,9 +1,9 @@
 """A fresh trial database per test, on SQLite (a file) and on PostgreSQL (its own database).
 
-Each pytest-xdist worker starts one throwaway PostgreSQL server (pytest-postgresql,
-through ``scripts/pg_ctl_wrapper``, which runs ``pg_ctl`` as ``postgres`` when the
-suite runs as root); each test gets a database of its own on it. Without a
-PostgreSQL server the tests fail, they are never skipped.
+The PostgreSQL server is the integration tier's (``postgresql_server`` in
+``tests/integration/conftest.py``, one per pytest-xdist worker); each test gets a
+database of its own on it. Without a PostgreSQL server the tests fail, they are
+never skipped.
 """
 
 from __future__ import annotations
@@ -13,15 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pytest_postgresql import factories
 from pytest_postgresql.executors import PostgreSQLExecutor
 from pytest_postgresql.janitor import DatabaseJanitor
 from sqlalchemy import URL, Engine
 
 from trialdesk.store.engine import open_engine
 
-PG_CTL_WRAPPER = Path(__file__).resolve().parents[3] / "scripts" / "pg_ctl_wrapper"
-postgresql_trial_server = factories.postgresql_proc(executable=str(PG_CTL_WRAPPER))
 _NAMES = itertools.count()
 
 
@@ -34,7 +31,7 @@ def trial_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         finally:
             engine.dispose()
         return
-    server: PostgreSQLExecutor = request.getfixturevalue("postgresql_trial_server")
+    server: PostgreSQLExecutor = request.getfixturevalue("postgresql_server")
     name = f"trial_{next(_NAMES)}"
     janitor = DatabaseJanitor(
         user=server.user, host=server.host, port=server.port, dbname=name, password=server.password

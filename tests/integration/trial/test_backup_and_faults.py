@@ -73,7 +73,7 @@ def test_C10_a_restored_backup_verifies_and_holds_the_same_trial(
     server = (
         None
         if trial_engine.dialect.name == "sqlite"
-        else request.getfixturevalue("postgresql_trial_server")
+        else request.getfixturevalue("postgresql_server")
     )
     target, janitor = _fresh_target(trial_engine, server, tmp_path)
     try:

@@ -1,0 +1,380 @@
+"""Pre-screen 1,000,000 synthetic subjects x 10 observations on SQLite and PostgreSQL.
+
+Run: ``python -m benchmarks.prescreen [--subjects N] [--engines sqlite,postgresql]``.
+
+The registry is drawn with NumPy (seeded) and bulk-loaded (``executemany`` on SQLite,
+``COPY`` on PostgreSQL); indexes are built after the load and statistics gathered.
+Loading is timed apart and is not part of the target. The timed work is
+:func:`trialdesk.store.prescreen.prescreen` end to end (the query, and reading every
+candidate with its unknown criteria into Python), best of 3 after one warm-up run,
+against two rule sets read from the seed's reviewed ``study.yaml``:
+
+- *seed labs* (the target): I1 age 18-75 + attestation, I2 consent, I6 haematocrit,
+  lymphocytes, platelets, E3 infection, E8 creatinine, E12 platelets/INR/aPTT x control
+  with anticoagulants, E13 AST/ALT x ULN or bilirubin. Targets: 2 s SQLite, 1 s PostgreSQL.
+- *seed, all 19 criteria*: adds the declines, facts and the other attestations.
+
+Each subject has one lab panel (haematocrit, lymphocytes, platelets in 10*9/L or /uL,
+creatinine in mg/dL or umol/L, AST and ALT with their ULN, bilirubin, INR, aPTT with
+its control) dated 0-40 days before the as-of date (the window is 28 days, so about
+30 % of panels are stale), and an older platelet count that the panel supersedes:
+10 observations, of which about 6.4 million are current on the as-of date. 2 % have no
+birth date; 30 % have an anticoagulant record; :data:`ATTESTED_SHARE` have
+investigator attestations (I1, I2, E3, E8, E12). PostgreSQL runs as a private server
+(``scripts/pg_ctl_wrapper``) with the settings in :data:`PG_SETTINGS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pytest_postgresql.executors import PostgreSQLExecutor
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import URL, Connection, Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+from sqlalchemy.schema import CreateTable
+
+from trialdesk.eligibility.criteria import RuleSet
+from trialdesk.eligibility.evaluate import Eligibility
+from trialdesk.store import load_study
+from trialdesk.store.prescreen import (
+    POSTGRESQL_SETTINGS,
+    PrescreenResult,
+    compile_prescreen,
+    prescreen,
+)
+from trialdesk.store.prescreen_schema import metadata
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_STUDY = ROOT / "studies" / "NCT07329959" / "study.yaml"
+PG_CTL = ROOT / "scripts" / "pg_ctl_wrapper"
+AS_OF = dt.date(2026, 6, 1)
+TARGETS = {"sqlite": 2.0, "postgresql": 1.0}
+SEED_LABS = ("I1", "I2", "I6", "E3", "E8", "E12", "E13")
+#: Share of subjects with investigator attestations (already seen at a screening visit):
+#: a registry is pre-screened before investigators look at most of its subjects.
+ATTESTED_SHARE = 0.1
+PG_SETTINGS = "-c shared_buffers=2GB -c work_mem=256MB -c max_parallel_workers_per_gather=2"
+_OBSERVATION_COLUMNS = (
+    "subject, measure, value_micro, unit, date, superseded_on, source, uln_micro, control_micro"
+)
+MICRO = 10**6
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The synthetic registry as row-aligned columns (day numbers, micro-units)."""
+
+    subjects: list[tuple[int, str, int | None]]
+    observations: list[tuple[object, ...]]
+    facts: list[tuple[int, str, bool, None, str]]
+    attestations: list[tuple[int, str, bool, str, int, bool]]
+
+
+def _panel(rng: np.random.Generator, n: int) -> list[tuple[str, np.ndarray, np.ndarray, object]]:
+    """(measure, value_micro, unit, reference) per lab of the panel, one entry per subject."""
+
+    def uniform(low: float, high: float) -> np.ndarray:
+        return rng.integers(int(low * 1000), int(high * 1000), n) * 1000
+
+    def units(first: str, second: str, share: float) -> np.ndarray:
+        return np.where(rng.random(n) < share, second, first)
+
+    platelet_units = units("10*9/L", "/uL", 0.2)
+    platelets = uniform(30, 400) * np.where(platelet_units == "/uL", 1000, 1)
+    creatinine_units = units("mg/dL", "umol/L", 0.3)
+    creatinine = uniform(0.5, 3.5)
+    creatinine = np.where(creatinine_units == "umol/L", creatinine * 8842 // 100, creatinine)
+    same = np.full(n, "")
+    return [
+        ("haematocrit", uniform(25, 50), same + "%", None),
+        ("lymphocytes", uniform(0.2, 3.0), same + "10*9/L", None),
+        ("platelets", platelets, platelet_units, None),
+        ("creatinine", creatinine, creatinine_units, None),
+        ("ast", uniform(10, 300), same + "U/L", ("uln", 40 * MICRO)),
+        ("alt", uniform(10, 300), same + "U/L", ("uln", 40 * MICRO)),
+        ("bilirubin", uniform(0.2, 4.0), same + "mg/dL", None),
+        ("inr", uniform(0.8, 3.0), same + "{INR}", None),
+        ("aptt", uniform(20, 90), same + "s", ("control", 30 * MICRO)),
+    ]
+
+
+def generate(n: int, seed: int = 2026) -> Registry:
+    """``n`` subjects, 10 observations each, facts and attestations for some."""
+    rng = np.random.default_rng(seed)
+    today = AS_OF.toordinal()
+    ids = np.arange(1, n + 1)
+    birth = today - rng.integers(15 * 365, 85 * 365, n)
+    unknown_birth = rng.random(n) < 0.02
+    born = [None if gap else int(b) for b, gap in zip(birth, unknown_birth, strict=True)]
+    subjects = list(zip(ids.tolist(), (f"S{i:07d}" for i in ids.tolist()), born, strict=True))
+    panel_day = today - rng.integers(0, 41, n)
+    observations: list[tuple[object, ...]] = []
+    for measure, values, units, reference in _panel(rng, n):
+        uln = reference[1] if reference and reference[0] == "uln" else None
+        control = reference[1] if reference and reference[0] == "control" else None
+        observations += zip(
+            ids.tolist(), [measure] * n, values.tolist(), units.tolist(), panel_day.tolist(),
+            [None] * n, ["lab"] * n, [uln] * n, [control] * n, strict=True,
+        )  # fmt: skip
+    older = panel_day - rng.integers(60, 200, n)
+    observations += zip(
+        ids.tolist(), ["platelets"] * n, (rng.integers(30, 400, n) * MICRO).tolist(),
+        ["10*9/L"] * n, older.tolist(), panel_day.tolist(), ["lab"] * n, [None] * n, [None] * n,
+        strict=True,
+    )  # fmt: skip
+    draw = rng.random(n)
+    facts = [(int(i), "anticoagulant_therapy", bool(d < 0.1), None, "chart")
+             for i, d in zip(ids, draw, strict=True) if d < 0.3]  # fmt: skip
+    attestations = []
+    screened = rng.random(n) < ATTESTED_SHARE
+    for criterion, holds in (("I1", 0.9), ("I2", 1.0), ("E3", 0.1), ("E8", 0.02), ("E12", 0.02)):
+        chosen = ids[screened & (rng.random(n) < 0.9)]
+        verdicts = rng.random(chosen.size) < holds
+        attestations += [(int(i), criterion, bool(v), "investigator", today, False)
+                         for i, v in zip(chosen, verdicts, strict=True)]  # fmt: skip
+    return Registry(subjects, observations, facts, attestations)
+
+
+def _create_tables(connection: Connection) -> None:
+    for table in metadata.sorted_tables:
+        connection.execute(CreateTable(table))
+
+
+def _create_indexes(connection: Connection) -> None:
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(connection)  # honours the index's ddl_if (one engine only)
+
+
+def load_sqlite(engine: Engine, registry: Registry) -> None:
+    """Executemany on the raw sqlite3 connection, then the indexes and ANALYZE."""
+    with engine.begin() as connection:
+        _create_tables(connection)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA journal_mode=OFF")
+        cursor.executemany("INSERT INTO subjects VALUES (?, ?, ?)", registry.subjects)
+        cursor.executemany(
+            f"INSERT INTO observations ({_OBSERVATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",  # noqa: S608 - fixed names
+            registry.observations,
+        )
+        cursor.executemany(
+            "INSERT INTO facts (subject, name, present, date, source) VALUES (?,?,?,?,?)",
+            registry.facts,
+        )
+        cursor.executemany(
+            'INSERT INTO attestations (subject, criterion, holds, "by", date, superseded) '
+            "VALUES (?,?,?,?,?,?)",
+            registry.attestations,
+        )
+        raw.commit()
+    finally:
+        raw.close()
+    with engine.begin() as connection:
+        _create_indexes(connection)
+        connection.execute(text("ANALYZE"))
+
+
+def _copy_text(rows: list[tuple[object, ...]]) -> Iterator[bytes]:
+    def field(value: object) -> str:
+        if value is None:
+            return "\\N"
+        if isinstance(value, bool):
+            return "t" if value else "f"
+        return str(value)
+
+    for start in range(0, len(rows), 200_000):
+        chunk = rows[start : start + 200_000]
+        lines = ("\t".join(map(field, row)) for row in chunk)
+        yield ("\n".join(lines) + "\n").encode()
+
+
+def load_postgresql(engine: Engine, registry: Registry) -> None:
+    """COPY into the tables, then the indexes, VACUUM ANALYZE."""
+    with engine.begin() as connection:
+        _create_tables(connection)
+    targets = (
+        ("subjects (id, subject_id, birth_date)", registry.subjects),
+        (f"observations ({_OBSERVATION_COLUMNS})", registry.observations),
+        ("facts (subject, name, present, date, source)", registry.facts),
+        ('attestations (subject, criterion, holds, "by", date, superseded)', registry.attestations),
+    )
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for target, rows in targets:
+            with cursor.copy(f"COPY {target} FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for block in _copy_text(rows):
+                    copy.write(block)
+        raw.commit()
+    finally:
+        raw.close()
+    with engine.begin() as connection:
+        _create_indexes(connection)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def postgresql_server(directory: Path) -> Iterator[Engine]:
+    """A private PostgreSQL server in ``directory`` (stopped and removed at exit)."""
+    port = _free_port()
+    executor = PostgreSQLExecutor(
+        executable=str(PG_CTL),
+        host="127.0.0.1",
+        port=port,
+        datadir=str(directory / "data"),
+        unixsocketdir=str(directory),
+        logfile=str(directory / "postgresql.log"),
+        startparams="-w",
+        dbname="postgres",
+        postgres_options=PG_SETTINGS,
+    )
+    executor.start()
+    url = URL.create("postgresql+psycopg", username="postgres", host="127.0.0.1", port=port)
+    engine = create_engine(url.set(database="postgres"), poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        executor.stop()
+
+
+def plan_text(engine: Engine, rules: RuleSet) -> str:
+    """The engine's plan of the pre-screen statement."""
+    compiled = compile_prescreen(rules, AS_OF).compile(engine)
+    positional = compiled.positiontup is not None
+    params = tuple(compiled.params[k] for k in compiled.positiontup or ()) if positional else None
+    sqlite = engine.dialect.name == "sqlite"
+    explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for name, value in ({} if sqlite else POSTGRESQL_SETTINGS).items():
+            cursor.execute(f"SET {name} = {value}")  # as prescreen() runs it
+        cursor.execute(explain + str(compiled), params if positional else compiled.params)
+        rows = cursor.fetchall()
+    finally:
+        raw.close()
+    if sqlite:
+        return "\n".join(f"{row[0]:>4} {row[1]:>4} {row[3]}" for row in rows)
+    return "\n".join(row[0] for row in rows)
+
+
+def time_prescreen(engine: Engine, rules: RuleSet) -> tuple[float, PrescreenResult]:
+    """Best of 3 after a warm-up, each in its own connection."""
+
+    def once() -> PrescreenResult:
+        with engine.connect() as connection:
+            return prescreen(connection, rules, AS_OF)
+
+    result = once()
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        result = once()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def rule_sets() -> dict[str, RuleSet]:
+    """The seed's rules, and the lab subset the target is set on."""
+    study = load_study(SEED_STUDY)
+    rules = study.eligibility.rules
+    if rules is None:
+        message = f"{SEED_STUDY} has no eligibility.rules"
+        raise SystemExit(message)
+    labs = tuple(c for c in rules.criteria if c.id in SEED_LABS)
+    return {
+        "seed labs": rules.model_copy(update={"criteria": labs}),
+        "seed, all 19 criteria": rules,
+    }
+
+
+def _run(
+    name: str, engine: Engine, load: Callable[[Engine, Registry], None], registry: Registry
+) -> tuple[list[tuple[str, ...]], dict[str, str]]:
+    """Load, then time each rule set: the table rows and the plans."""
+    start = time.perf_counter()
+    load(engine, registry)
+    loaded = time.perf_counter() - start
+    rows, plans = [], {}
+    for label, rules in rule_sets().items():
+        seconds, result = time_prescreen(engine, rules)
+        counts = result.counts
+        target = TARGETS[name] if label == "seed labs" else None
+        verdict = (
+            "-" if target is None else f"<= {target:g} " + ("ok" if seconds <= target else "MISSED")
+        )
+        rows.append((
+            name, label, f"{loaded:.1f}", f"{seconds:.3f}", verdict,
+            *(f"{counts[s]:,}" for s in Eligibility), f"{len(result.candidates):,}",
+        ))  # fmt: skip
+        plans[f"{name}, {label}"] = plan_text(engine, rules)
+    return rows, plans
+
+
+def main() -> None:
+    """Generate, load, time and print the table and the plans."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--plans", action="store_true", help="Print the query plans.")
+    options = parser.parse_args()
+    console = Console(width=max(Console().width, 120))
+    start = time.perf_counter()
+    registry = generate(options.subjects)
+    console.print(f"generated {options.subjects:,} subjects in {time.perf_counter() - start:.1f} s")
+    title = (
+        f"trialdesk prescreen on {AS_OF}: {len(registry.subjects):,} subjects, "
+        f"{len(registry.observations):,} observations (seconds; prescreen best of 3)"
+    )
+    table = Table(title=title)
+    for column in ("engine", "rules", "load", "prescreen", "target", "eligible",
+                   "not eligible", "incomplete", "candidates"):  # fmt: skip
+        table.add_column(column, justify="left" if column in {"engine", "rules"} else "right")
+    plans: dict[str, str] = {}
+    engines = options.engines.split(",")
+    with tempfile.TemporaryDirectory(prefix="trialdesk-bench-") as scratch:
+        directory = Path(scratch)
+        if "sqlite" in engines:
+            engine = create_engine(f"sqlite:///{directory / 'registry.db'}", poolclass=NullPool)
+            rows, found = _run("sqlite", engine, load_sqlite, registry)
+            engine.dispose()
+            for row in rows:
+                table.add_row(*row)
+            plans |= found
+        if "postgresql" in engines:
+            (directory / "pg").mkdir()
+            with postgresql_server(directory / "pg") as engine:
+                rows, found = _run("postgresql", engine, load_postgresql, registry)
+            for row in rows:
+                table.add_row(*row)
+            plans |= found
+    console.print(table)
+    if options.plans:
+        for name, plan in plans.items():
+            console.rule(f"plan: {name}")
+            console.print(plan, markup=False, highlight=False)
+
+
+if __name__ == "__main__":
+    main()
