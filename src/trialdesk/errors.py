@@ -19,6 +19,8 @@ the field (as a dotted path) and the value it got.
     └── InputError               an argument out of its domain (names the argument,
         │                        the value and what was expected)
         ├── DesignInputError     dose finding
+        ├── (store/) PrescreenInputError  a registry value the pre-screen tables cannot
+        │                        hold exactly (over 6 decimals, beyond 10^12)
         └── (clinical/) ClinicalInputError, and under it UnitError, GliInputError,
                         SgrqInputError, AssessmentInputError
     └── NotFoundError            a trial, subject or record the command names is not there
