@@ -109,12 +109,13 @@ def _entry_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_LAST_HASH = select(AuditRow.entry_hash).order_by(AuditRow.seq.desc()).limit(1)
+_INSERT_ENTRY = insert(AuditRow)
+
+
 def last_entry_hash(connection: Connection) -> str:
     """The hash of the newest audit entry (``""`` when the trail is empty)."""
-    last = connection.execute(
-        select(AuditRow.entry_hash).order_by(AuditRow.seq.desc()).limit(1)
-    ).scalar_one_or_none()
-    return last or ""
+    return connection.execute(_LAST_HASH).scalar_one_or_none() or ""
 
 
 def write_audit(connection: Connection, entry: AuditEntry, prev_hash: str | None = None) -> str:
@@ -127,7 +128,7 @@ def write_audit(connection: Connection, entry: AuditEntry, prev_hash: str | None
         prev_hash = last_entry_hash(connection)
     entry_hash = _entry_hash(prev_hash, entry)
     values = entry.content() | {"at": entry.at, "prev_hash": prev_hash, "entry_hash": entry_hash}
-    connection.execute(insert(AuditRow).values(**values))
+    connection.execute(_INSERT_ENTRY, values)
     return entry_hash
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, CursorResult, Engine, insert, select
+from sqlalchemy import Connection, CursorResult, Engine, bindparam, insert, select
 
 from trialdesk.conduct.events import Event
 from trialdesk.errors import NotFoundError
@@ -46,6 +46,22 @@ def _new_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
+# Statements built once: constructing them costs more than running them on SQLite.
+_USER_BY_ID = select(UserRow.id).where(UserRow.user_id == bindparam("user_id"))
+_TRIAL_BY_NCT = select(TrialRow.id, TrialRow.study_yaml).where(
+    TrialRow.nct_id == bindparam("nct_id")
+)
+_EVENTS_AFTER = (
+    select(EventRow.seq, EventRow.payload)
+    .where(EventRow.trial_id == bindparam("trial_id"), EventRow.seq > bindparam("after"))
+    .order_by(EventRow.seq)
+)
+_AUDIT_OF_EVENT = select(AuditRow.entry_hash).where(
+    AuditRow.record_table == "trial_events", AuditRow.record_key == bindparam("key")
+)
+_INSERT_EVENT = insert(EventRow)
+
+
 def create_schema(engine: Engine) -> None:
     """Bring the database to the newest schema (Alembic migrations, triggers included)."""
     upgrade(engine)
@@ -67,9 +83,7 @@ class Actor:
 
 def ensure_user(connection: Connection, actor: Actor) -> int:
     """The user's row id, inserting the user on first use (ids are never reused)."""
-    found = connection.execute(
-        select(UserRow.id, UserRow.name, UserRow.role).where(UserRow.user_id == actor.user_id)
-    ).one_or_none()
+    found = connection.execute(_USER_BY_ID, {"user_id": actor.user_id}).one_or_none()
     if found is not None:
         return int(found.id)
     result = connection.execute(
@@ -126,9 +140,7 @@ class StoredTrial:
 
 def trial_by_nct(connection: Connection, nct_id: str) -> StoredTrial:
     """The trial of ``nct_id``, or a clear error."""
-    row = connection.execute(
-        select(TrialRow.id, TrialRow.study_yaml).where(TrialRow.nct_id == nct_id)
-    ).one_or_none()
+    row = connection.execute(_TRIAL_BY_NCT, {"nct_id": nct_id}).one_or_none()
     if row is None:
         raise NotFoundError(f"no trial {nct_id} in this database (trialdesk trial init)")
     return StoredTrial(int(row.id), str(row.study_yaml))
@@ -142,21 +154,13 @@ def lock_trial(connection: Connection, trial_id: int) -> None:
 
 def load_events(connection: Connection, trial_id: int, after: int = 0) -> list[tuple[int, Event]]:
     """The trial's events recorded after sequence number ``after``, in order, with their seq."""
-    rows = connection.execute(
-        select(EventRow.seq, EventRow.payload)
-        .where(EventRow.trial_id == trial_id, EventRow.seq > after)
-        .order_by(EventRow.seq)
-    )
+    rows = connection.execute(_EVENTS_AFTER, {"trial_id": trial_id, "after": after})
     return [(int(row.seq), _EVENTS.validate_json(row.payload)) for row in rows]
 
 
 def audit_hash_of_event(connection: Connection, seq: int) -> str | None:
     """The hash of the audit entry that wrote event ``seq`` (None when there is none)."""
-    return connection.execute(
-        select(AuditRow.entry_hash).where(
-            AuditRow.record_table == "trial_events", AuditRow.record_key == str(seq)
-        )
-    ).scalar_one_or_none()
+    return connection.execute(_AUDIT_OF_EVENT, {"key": str(seq)}).scalar_one_or_none()
 
 
 def append_event(  # noqa: PLR0913 - an audit entry needs all of these
@@ -190,7 +194,7 @@ def append_event(  # noqa: PLR0913 - an audit entry needs all of these
         "reason": reason,
         "source": source,
     }
-    seq = _new_id(connection.execute(insert(EventRow).values(**values)))
+    seq = _new_id(connection.execute(_INSERT_EVENT, values))
     field, old, new = audit
     entity = f"subject/{subject_id}" if subject_id else f"trial/{trial_id}"
     entry_hash = write_audit(
