@@ -240,6 +240,62 @@ def test_one_subject_from_registration_to_dlt_adjudication(tmp_path: Path) -> No
         "--as",
         COORD,
     )
+    vitals = tmp_path / "vitals.json"
+    vitals.write_text(
+        json.dumps(
+            {
+                "measured_at": "2026-06-23T09:00:00+08:00",
+                "weight": {"value": "70", "unit": "kg"},
+                "systolic_bp": {"value": "120", "unit": "mm[Hg]"},
+                "diastolic_bp": {"value": "80", "unit": "mm[Hg]"},
+                "heart_rate": 70,
+                "respiratory_rate": 16,
+                "temperature": "36.6",
+                "spo2": {"value": "94", "unit": "%"},
+            }
+        ),
+        "utf-8",
+    )
+    entered = _run(
+        "form",
+        "enter",
+        *common,
+        "--subject",
+        "S1",
+        "--visit",
+        "day_3",
+        "--form",
+        "vital_signs",
+        "--values",
+        str(vitals),
+        "--date",
+        "2026-06-23",
+        "--as",
+        COORD,
+    )
+    assert "recorded vital_signs at day_3" in entered
+    again = runner.invoke(
+        app,
+        [
+            "form",
+            "enter",
+            *common,
+            "--subject",
+            "S1",
+            "--visit",
+            "day_3",
+            "--form",
+            "vital_signs",
+            "--values",
+            str(vitals),
+            "--date",
+            "2026-06-23",
+            "--as",
+            COORD,
+        ],
+    )
+    assert again.exit_code == 2  # a second entry corrects the first: it needs a reason
+    assert "form.correction_without_reason" in again.output
     due = _run("visits", "due", *common, "--subject", "S1", "--today", "2026-06-27")
     assert "done" in due
     assert "due" in due  # Day 7 (June 27) is due

@@ -26,7 +26,7 @@ from trialdesk.cli.demo import demo_json, parse_probabilities, render_demo, run_
 from trialdesk.cli.design import design_app
 from trialdesk.cli.errors import EXIT_BAD_INPUT, user_errors
 from trialdesk.cli.prescreen import prescreen_command
-from trialdesk.cli.subject import ae_app, dlt_app, subject_app, visits_app
+from trialdesk.cli.subject import ae_app, dlt_app, form_app, subject_app, visits_app
 from trialdesk.cli.summary import render_problems, render_summary
 from trialdesk.cli.trial import audit_app, db_app, decide_command, log_command, trial_app
 from trialdesk.errors import RecordError, TrialdeskError
@@ -67,6 +67,7 @@ app.add_typer(subject_app, name="subject")
 app.add_typer(ae_app, name="ae")
 app.add_typer(dlt_app, name="dlt")
 app.add_typer(visits_app, name="visits")
+app.add_typer(form_app, name="form")
 app.command("decide")(decide_command)
 app.command("log")(log_command)
 

@@ -12,6 +12,7 @@ and the released product and refuses the infusion when the dose rules refuse it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -45,15 +46,16 @@ from trialdesk.conduct.visits_due import derive_visits_due
 from trialdesk.eligibility.evaluate import Eligibility, evaluate
 from trialdesk.errors import NotFoundError, TrialdeskError
 from trialdesk.service import record_event, trial_state
-from trialdesk.service.trial import study_of
+from trialdesk.service.trial import record_form_entry, study_of
 from trialdesk.store.engine import DEFAULT_URL, open_engine
 
-__all__ = ["ae_app", "dlt_app", "subject_app", "visits_app"]
+__all__ = ["ae_app", "dlt_app", "form_app", "subject_app", "visits_app"]
 
 subject_app = typer.Typer(no_args_is_help=True, help="Record a subject's steps through the trial.")
 ae_app = typer.Typer(no_args_is_help=True, help="Record adverse events.")
 dlt_app = typer.Typer(no_args_is_help=True, help="Adjudicate DLT candidates.")
 visits_app = typer.Typer(no_args_is_help=True, help="Visits due, missed and done.")
+form_app = typer.Typer(no_args_is_help=True, help="Enter and correct case report forms.")
 
 SubjectOption = Annotated[str, typer.Option("--subject", help="The subject id.")]
 DateOption = Annotated[str, typer.Option("--date", help="The date it happened (YYYY-MM-DD).")]
@@ -372,3 +374,44 @@ def visits_due(
         done = "-" if row.done_on is None else row.done_on.isoformat()
         table.add_row(row.name, row.status.value, window, done)
     Console().print(table)
+
+
+@form_app.command("enter")
+def form_enter(
+    trial: NctOption,
+    subject: SubjectOption,
+    visit: Annotated[str, typer.Option(help="The visit id.")],
+    form: Annotated[str, typer.Option(help="The form id.")],
+    values: Annotated[Path, typer.Option(help="The entry's values (JSON object).")],
+    date: DateOption,
+    actor: AsOption,
+    reason: Annotated[
+        str | None, typer.Option(help="Why: required when correcting an earlier entry.")
+    ] = None,
+    db: DbOption = DEFAULT_URL,
+) -> None:
+    """Validate an entry on the trial's form and record it; a second entry corrects the first."""
+    with user_errors():
+        who = parse_actor(actor)
+        try:
+            data = json.loads(values.read_text("utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise TrialdeskError(f"{values}: {error}") from None
+        if not isinstance(data, dict):
+            raise TrialdeskError(f"{values}: expected a JSON object of item values")
+        engine = open_engine(db)
+        try:
+            recorded = record_form_entry(
+                engine,
+                trial,
+                subject_id=subject,
+                visit_id=visit,
+                form_id=form,
+                values=data,
+                actor=who,
+                on=_date(date),
+                reason=reason,
+            )
+        finally:
+            engine.dispose()
+    typer.echo(f"recorded {form} at {visit} for {subject} (event {recorded.seq})")

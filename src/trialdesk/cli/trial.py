@@ -48,16 +48,23 @@ def trial_init_command(
     study: Annotated[Path, typer.Option("--study", help="The reviewed study.yaml.")],
     actor: AsOption,
     db: DbOption = DEFAULT_URL,
+    forms: Annotated[
+        Path | None,
+        typer.Option(help="The forms file (default: forms.yaml beside the study, if there)."),
+    ] = None,
 ) -> None:
-    """Create the database (if needed) and a trial running the reviewed study definition."""
+    """Create the database (if needed) and a trial running the reviewed study and its forms."""
     with user_errors():
         who = parse_actor(actor)
+        forms_path = forms or study.with_name("forms.yaml")
+        forms_text = forms_path.read_text("utf-8") if forms or forms_path.exists() else None
         engine = open_engine(db)
         try:
-            init_trial(engine, study.read_text("utf-8"), who)
+            init_trial(engine, study.read_text("utf-8"), who, forms_text)
         finally:
             engine.dispose()
-    typer.echo(f"trial created from {study} in {db}")
+    with_forms = f" with the forms of {forms_path}" if forms_text is not None else " (no forms)"
+    typer.echo(f"trial created from {study}{with_forms} in {db}")
 
 
 @trial_app.command("status")

@@ -22,6 +22,7 @@ __all__ = [
     "EnrolmentResumed",
     "EscalationConfirmed",
     "Event",
+    "FormEntryRecorded",
     "Infused",
     "LeukapheresisDone",
     "PreInfusionChecked",
@@ -135,6 +136,22 @@ class VisitRecorded(_SubjectEvent):
     visit_id: str = Field(min_length=1)
 
 
+class FormEntryRecorded(_SubjectEvent):
+    """A validated form entry at a visit; a version above 1 corrects the previous one.
+
+    ``values`` are the entry's values as validated (item id -> value, repeating groups
+    as lists of rows), JSON-ready; a correction names its ``reason`` (PART11.md A4).
+    """
+
+    kind: Literal["form_entry"] = "form_entry"
+    visit_id: str = Field(min_length=1)
+    form_id: str = Field(min_length=1)
+    form_version: str = Field(min_length=1)
+    entry_version: int = Field(ge=1)
+    values: dict[str, object]
+    reason: str | None = None
+
+
 class SubjectLeft(_SubjectEvent):
     """The subject's participation ended: completed, withdrew, died or was lost."""
 
@@ -181,6 +198,7 @@ Event = Annotated[
     | AdverseEventRecorded
     | DltAdjudicated
     | VisitRecorded
+    | FormEntryRecorded
     | SubjectLeft
     | EscalationConfirmed
     | EnrolmentResumed,

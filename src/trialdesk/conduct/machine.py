@@ -24,6 +24,7 @@ from trialdesk.conduct.events import (
     EnrolmentResumed,
     EscalationConfirmed,
     Event,
+    FormEntryRecorded,
     Infused,
     LeukapheresisDone,
     PreInfusionChecked,
@@ -242,6 +243,30 @@ def _visit(state: TrialState, event: VisitRecorded) -> Result:
     return state.with_subject(replace(subject, visits=visits)), ()
 
 
+def _form_entry(state: TrialState, event: FormEntryRecorded) -> Result:
+    subject = _subject(state, event.subject_id)
+    if state.setup.visit_ids and event.visit_id not in state.setup.visit_ids:
+        raise _refuse("visit.unknown", f"no visit {event.visit_id!r} in the schedule")
+    latest = max(
+        (
+            v
+            for visit, form, v in subject.form_entries
+            if (visit, form) == (event.visit_id, event.form_id)
+        ),
+        default=0,
+    )
+    if event.entry_version != latest + 1:
+        raise _refuse(
+            "form.version",
+            f"{event.form_id} at {event.visit_id} is at version {latest}; "
+            f"an entry must be version {latest + 1}",
+        )
+    if latest and not (event.reason or "").strip():
+        raise _refuse("form.correction_without_reason", "a correction names its reason (A4)")
+    entries = (*subject.form_entries, (event.visit_id, event.form_id, event.entry_version))
+    return state.with_subject(replace(subject, form_entries=entries)), ()
+
+
 _OUTCOMES = {
     "completed": Status.COMPLETED,
     "withdrawn": Status.WITHDRAWN,
@@ -326,6 +351,7 @@ _HANDLERS: dict[type, Callable[[TrialState, Any], Result]] = {
     AdverseEventRecorded: _adverse_event,
     DltAdjudicated: _adjudicated,
     VisitRecorded: _visit,
+    FormEntryRecorded: _form_entry,
     SubjectLeft: _left,
     EscalationConfirmed: _confirmed,
     EnrolmentResumed: _resumed,

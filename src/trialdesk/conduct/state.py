@@ -84,6 +84,7 @@ class SubjectState:
     left_on: dt.date | None = None
     status_before_leaving: Status | None = None
     visits: tuple[tuple[str, dt.date], ...] = ()
+    form_entries: tuple[tuple[str, str, int], ...] = ()  # (visit id, form id, version)
 
     def with_status(self, status: Status, **changes: object) -> SubjectState:
         """A copy with a new status and the given fields changed."""

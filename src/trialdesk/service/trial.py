@@ -10,18 +10,28 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
 
-from trialdesk.conduct.events import DltAdjudicated, EnrolmentResumed, EscalationConfirmed, Event
+from trialdesk.conduct.events import (
+    DltAdjudicated,
+    EnrolmentResumed,
+    EscalationConfirmed,
+    Event,
+    FormEntryRecorded,
+)
+from trialdesk.conduct.form_entry import FormEntryError, validate_entry
 from trialdesk.conduct.machine import apply, start_trial
 from trialdesk.conduct.state import Notice, TrialSetup, TrialState
 from trialdesk.design.catalog import build_design
 from trialdesk.errors import ConductError, NotFoundError, TrialdeskError
 from trialdesk.protocol.design_config import design_request
+from trialdesk.protocol.forms import FormSet
 from trialdesk.protocol.study import Study
 from trialdesk.store.audit import AuditReport, last_entry_hash, verify_audit
+from trialdesk.store.forms_yaml import parse_form_set_text
 from trialdesk.store.study_yaml import parse_study_text
 from trialdesk.store.trials import (
     Actor,
@@ -29,6 +39,8 @@ from trialdesk.store.trials import (
     append_event,
     audit_hash_of_event,
     create_schema,
+    forms_of,
+    insert_forms,
     insert_trial,
     load_events,
     lock_trial,
@@ -41,8 +53,10 @@ __all__ = [
     "Recorded",
     "as_of_today",
     "audit_verify",
+    "forms_for_trial",
     "init_trial",
     "record_event",
+    "record_form_entry",
     "setup_of",
     "study_of",
     "trial_state",
@@ -62,18 +76,84 @@ class Recorded:
     state: TrialState
 
 
-def init_trial(engine: Engine, study_yaml: str, actor: Actor) -> int:
-    """Create the schema if needed and a trial for the reviewed ``study_yaml``."""
+def init_trial(engine: Engine, study_yaml: str, actor: Actor, forms_yaml: str | None = None) -> int:
+    """Create the schema if needed and a trial for the reviewed ``study_yaml`` and its forms."""
     study = parse_study_text(study_yaml)
     setup_of(study)  # refuse a study the conduct core cannot run, before writing anything
+    if forms_yaml is not None:
+        parse_form_set_text(forms_yaml, name="forms.yaml", study=study)
     create_schema(engine)
     nct_id = study.identification.nct_id
     with engine.begin() as connection:
         try:
             trial_by_nct(connection, nct_id)
         except NotFoundError:
-            return insert_trial(connection, nct_id, study_yaml, actor)
+            trial_id = insert_trial(connection, nct_id, study_yaml, actor)
+            if forms_yaml is not None:
+                insert_forms(connection, trial_id, forms_yaml, actor)
+            return trial_id
     raise TrialdeskError(f"this database already holds a trial of {nct_id}")
+
+
+@functools.lru_cache(maxsize=8)
+def _forms(forms_yaml: str) -> FormSet:
+    return parse_form_set_text(forms_yaml, name="forms.yaml")
+
+
+def forms_for_trial(engine: Engine, nct_id: str) -> FormSet:
+    """The forms the trial captures on, or a clear error when it has none."""
+    with engine.connect() as connection:
+        text = forms_of(connection, trial_by_nct(connection, nct_id).id)
+    if text is None:
+        raise NotFoundError(f"trial {nct_id} has no forms (trialdesk trial init --forms)")
+    return _forms(text)
+
+
+def record_form_entry(  # noqa: PLR0913 - the entry and who writes it, when and why
+    engine: Engine,
+    nct_id: str,
+    *,
+    subject_id: str,
+    visit_id: str,
+    form_id: str,
+    values: dict[str, object],
+    actor: Actor,
+    on: dt.date,
+    reason: str | None = None,
+) -> Recorded:
+    """Validate ``values`` on the trial's form and record them (a new version corrects)."""
+    forms = forms_for_trial(engine, nct_id)
+    form = forms.by_id.get(form_id)
+    if form is None:
+        raise NotFoundError(f"no form {form_id!r} in trial {nct_id}'s forms")
+    validation = validate_entry(form, values)
+    if validation.issues:
+        details = "; ".join(issue.message for issue in validation.issues)
+        raise FormEntryError("form.invalid", f"{form_id}: {details}")
+    subject = trial_state(engine, nct_id).subjects.get(subject_id)
+    done = (
+        0
+        if subject is None
+        else max(
+            (
+                v
+                for visit, form_, v in subject.form_entries
+                if (visit, form_) == (visit_id, form_id)
+            ),
+            default=0,
+        )
+    )
+    event = FormEntryRecorded(
+        subject_id=subject_id,
+        date=on,
+        visit_id=visit_id,
+        form_id=form_id,
+        form_version=form.version,
+        entry_version=done + 1,
+        values=json.loads(validation.model_dump_json())["values"],
+        reason=reason,
+    )
+    return record_event(engine, nct_id, event, actor, reason=reason)
 
 
 @functools.lru_cache(maxsize=8)
@@ -187,6 +267,10 @@ def _change(
         return "dose_decision", None, f"{decision.rule} -> {decision.next_level}"
     if isinstance(event, EnrolmentResumed):
         return "enrolment", f"paused: {before.paused}", "open"
+    if isinstance(event, FormEntryRecorded):
+        field = f"form/{event.visit_id}/{event.form_id}"
+        replaced = None if event.entry_version == 1 else f"version {event.entry_version - 1}"
+        return field, replaced, json.dumps(event.values, sort_keys=True)
     subject_id = event.subject_id
     old = before.subjects.get(subject_id)
     new = after.subjects[subject_id]

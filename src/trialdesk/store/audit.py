@@ -14,17 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from trialdesk.store.trial_schema import AuditRow, EventRow
+from trialdesk.store.trial_schema import AuditRow, EventRow, FormsRow, TrialRow
 
 __all__ = [
     "AuditEntry",
     "AuditReport",
+    "definition_record",
     "event_record",
     "hash_record",
     "verify_audit",
@@ -176,4 +177,31 @@ def verify_audit(connection: Connection) -> AuditReport:
         for key in audited
         if key not in seen
     )
+    problems.extend(_definition_problems(connection, rows))
     return AuditReport(len(rows), len(events), tuple(problems))
+
+
+def definition_record(table: str, row: Mapping[Any, Any]) -> dict[str, object]:
+    """The hashed content of a ``trials`` or ``trial_forms`` row: its text's SHA-256 recomputed."""
+    text = row["study_yaml"] if table == "trials" else row["forms_yaml"]
+    digest = hashlib.sha256(str(text).encode("utf-8")).hexdigest()
+    created = row["created_at"]
+    at = _utc_text(created.isoformat() if isinstance(created, dt.datetime) else str(created))
+    if table == "trials":
+        return {"nct_id": row["nct_id"], "study_sha256": digest, "created_at": at}
+    return {"trial_id": row["trial_id"], "forms_sha256": digest, "created_at": at}
+
+
+def _definition_problems(connection: Connection, rows: Sequence[Mapping[Any, Any]]) -> list[str]:
+    """Each study definition and forms row must still hash to what its audit entry holds."""
+    problems: list[str] = []
+    for table, model in (("trials", TrialRow), ("trial_forms", FormsRow)):
+        expected = {r["record_key"]: r["record_hash"] for r in rows if r["record_table"] == table}
+        stored = connection.execute(select(model)).mappings().all()
+        for row in stored:
+            key = str(row["id"])
+            if expected.get(key) != hash_record(table, key, definition_record(table, row)):
+                problems.append(f"{table} row {key}: edited or written outside trialdesk")
+        keys = {str(row["id"]) for row in stored}
+        problems.extend(f"{table} row {key}: deleted" for key in expected if key not in keys)
+    return problems

@@ -24,6 +24,7 @@ __all__ = [
     "AuditRow",
     "Base",
     "EventRow",
+    "FormsRow",
     "TrialRow",
     "UserRow",
     "append_only_statements",
@@ -53,6 +54,18 @@ class TrialRow(Base):
     nct_id: Mapped[str] = mapped_column(String(32), unique=True)
     study_yaml: Mapped[str] = mapped_column(Text)
     study_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FormsRow(Base):
+    """The case report forms a trial captures on, as reviewed text with its hash."""
+
+    __tablename__ = "trial_forms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id"), index=True)
+    forms_yaml: Mapped[str] = mapped_column(Text)
+    forms_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -114,7 +127,7 @@ class AuditRow(Base):
 
 
 #: Tables whose rows are never updated or deleted (refused by a trigger).
-APPEND_ONLY_TABLES = ("trials", "users", "trial_events", "audit_entries")
+APPEND_ONLY_TABLES = ("trials", "users", "trial_events", "audit_entries", "trial_forms")
 
 _SQLITE_TRIGGER = """
 CREATE TRIGGER {table}_{verb}_refused BEFORE {verb} ON {table}

@@ -18,9 +18,15 @@ from sqlalchemy import Connection, CursorResult, Engine, bindparam, insert, sele
 
 from trialdesk.conduct.events import Event
 from trialdesk.errors import NotFoundError
-from trialdesk.store.audit import AuditEntry, event_record, hash_record, write_audit
+from trialdesk.store.audit import (
+    AuditEntry,
+    definition_record,
+    event_record,
+    hash_record,
+    write_audit,
+)
 from trialdesk.store.migrate import upgrade
-from trialdesk.store.trial_schema import AuditRow, EventRow, TrialRow, UserRow
+from trialdesk.store.trial_schema import AuditRow, EventRow, FormsRow, TrialRow, UserRow
 
 __all__ = [
     "Actor",
@@ -29,6 +35,8 @@ __all__ = [
     "audit_hash_of_event",
     "create_schema",
     "ensure_user",
+    "forms_of",
+    "insert_forms",
     "insert_trial",
     "load_events",
     "lock_trial",
@@ -108,7 +116,9 @@ def insert_trial(connection: Connection, nct_id: str, study_yaml: str, actor: Ac
         )
     )
     trial_id = _new_id(result)
-    content = {"nct_id": nct_id, "study_sha256": digest, "created_at": now.isoformat()}
+    content = definition_record(
+        "trials", {"nct_id": nct_id, "study_yaml": study_yaml, "created_at": now}
+    )
     write_audit(
         connection,
         AuditEntry(
@@ -136,6 +146,49 @@ class StoredTrial:
 
     id: int
     study_yaml: str
+
+
+def insert_forms(connection: Connection, trial_id: int, forms_yaml: str, actor: Actor) -> None:
+    """Store the trial's case report forms (reviewed text), with its audit entry."""
+    digest = hashlib.sha256(forms_yaml.encode("utf-8")).hexdigest()
+    now = utc_now()
+    result = connection.execute(
+        insert(FormsRow).values(
+            trial_id=trial_id, forms_yaml=forms_yaml, forms_sha256=digest, created_at=now
+        )
+    )
+    key = str(_new_id(result))
+    content = definition_record(
+        "trial_forms", {"trial_id": trial_id, "forms_yaml": forms_yaml, "created_at": now}
+    )
+    write_audit(
+        connection,
+        AuditEntry(
+            at=now,
+            actor_user_id=actor.user_id,
+            actor_name=actor.name,
+            action="forms_defined",
+            entity=f"trial/{trial_id}",
+            field="forms",
+            old_value=None,
+            new_value=digest,
+            reason=None,
+            source="cli",
+            record_table="trial_forms",
+            record_key=key,
+            record_hash=hash_record("trial_forms", key, content),
+        ),
+    )
+
+
+def forms_of(connection: Connection, trial_id: int) -> str | None:
+    """The trial's newest forms definition (None when it has none)."""
+    return connection.execute(
+        select(FormsRow.forms_yaml)
+        .where(FormsRow.trial_id == trial_id)
+        .order_by(FormsRow.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def trial_by_nct(connection: Connection, nct_id: str) -> StoredTrial:

@@ -13,7 +13,7 @@ from trialdesk.store.trial_schema import Base
 def test_migrations_reach_head_and_match_the_declared_tables(trial_engine: Engine) -> None:
     assert current_revision(trial_engine) is None
     upgrade(trial_engine)
-    assert current_revision(trial_engine) == head_revision() == "0001"
+    assert current_revision(trial_engine) == head_revision() == "0002"
     with trial_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
@@ -22,4 +22,4 @@ def test_migrations_reach_head_and_match_the_declared_tables(trial_engine: Engin
 def test_upgrading_twice_changes_nothing(trial_engine: Engine) -> None:
     upgrade(trial_engine)
     upgrade(trial_engine)
-    assert current_revision(trial_engine) == "0001"
+    assert current_revision(trial_engine) == "0002"

@@ -199,3 +199,16 @@ def test_a_database_recreated_at_the_same_url_is_replayed_afresh(tmp_path: Path)
         assert set(state.subjects) == {sid}  # nothing of the deleted database survives
         engine.dispose()
         path.unlink()
+
+
+def test_A7_verify_names_a_study_definition_edited_outside_the_application(
+    trial_engine: Engine,
+) -> None:
+    init_trial(trial_engine, STUDY_YAML, COORDINATOR)
+    _drop_guard(trial_engine, "trials")
+    with trial_engine.begin() as connection:
+        edited = STUDY_YAML.replace("dlt_window_days: 14", "dlt_window_days: 7")
+        connection.execute(text("UPDATE trials SET study_yaml = :y"), {"y": edited})
+    assert audit_verify(trial_engine).problems == (
+        "trials row 1: edited or written outside trialdesk",
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from trialdesk.store.trial_schema import APPEND_ONLY_TABLES, append_only_statements
+from trialdesk.store.trial_schema import append_only_statements
 
 revision = "0001"
 down_revision = None
@@ -17,6 +17,7 @@ branch_labels = None
 depends_on = None
 
 _UTC = sa.DateTime(timezone=True)
+_TABLES = ("trials", "users", "trial_events", "audit_entries")  # this revision's, frozen
 
 
 def upgrade() -> None:
@@ -84,7 +85,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name="pk_audit_entries"),
     )
     dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY_TABLES:
+    for table in _TABLES:
         for statement in append_only_statements(table, dialect):
             op.execute(sa.text(statement))
 
