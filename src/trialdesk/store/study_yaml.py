@@ -12,9 +12,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -25,11 +25,15 @@ from trialdesk.protocol.checks import Problem, Severity, check_study
 from trialdesk.protocol.study import Study
 from trialdesk.store.files import write_text_atomic
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
 __all__ = [
     "LocatedProblem",
     "check_study_text",
     "load_study",
+    "locate_problem",
     "parse_study_text",
+    "read_yaml_model",
     "render_study_yaml",
     "save_study",
 ]
@@ -121,25 +125,39 @@ def save_study(study: Study, path: Path, *, overwrite: bool = False) -> None:
 
 
 def _read(text: str) -> tuple[Study | None, list[LocatedProblem]]:
+    tree, study, problems = read_yaml_model(text, Study, "expected a mapping of study keys")
+    if study is None:
+        return None, problems
+    return study, [
+        locate_problem(tree, problem.path, problem.message, problem.severity)
+        for problem in check_study(study)
+    ]
+
+
+def read_yaml_model(
+    text: str, model: type[ModelT], not_a_mapping: str
+) -> tuple[object, ModelT | None, list[LocatedProblem]]:
+    """The YAML tree of ``text`` and ``model`` validated from it, or every problem located.
+
+    ``not_a_mapping`` is the message when the document is not a mapping. Shared by
+    every reviewable YAML file (``study.yaml``, ``forms.yaml``).
+    """
     try:
         tree = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        return None, [LocatedProblem("(file)", line, f"not valid YAML: {exc.problem}")]
+        return None, None, [LocatedProblem("(file)", line, f"not valid YAML: {exc.problem}")]
     if not isinstance(tree, dict):
-        return None, [LocatedProblem("(file)", 1, "expected a mapping of study keys")]
+        return tree, None, [LocatedProblem("(file)", 1, not_a_mapping)]
     try:
-        study = Study.model_validate(_plain(tree))
+        return tree, model.model_validate(_plain(tree)), []
     except ValidationError as exc:
-        return None, [_locate(tree, tuple(error["loc"]), error["msg"]) for error in exc.errors()]
-    return study, [
-        _locate(tree, problem.path, problem.message, problem.severity)
-        for problem in check_study(study)
-    ]
+        located = [locate_problem(tree, tuple(e["loc"]), e["msg"]) for e in exc.errors()]
+        return tree, None, located
 
 
-def _locate(
+def locate_problem(
     tree: object, path: tuple[str | int, ...], message: str, severity: Severity = "error"
 ) -> LocatedProblem:
     """Attach the line of the deepest node of ``path`` that exists in ``tree``."""
