@@ -179,3 +179,18 @@ def test_trial_resume_is_refused_when_nothing_is_paused(tmp_path: Path) -> None:
         ],
     )
     assert "decision.role" in refused.output
+
+
+def test_a_malformed_date_is_refused_by_option_name(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'trial.db'}"
+    assert (
+        runner.invoke(
+            app, ["trial", "init", "--study", str(STUDY), "--as", CHAIR, "--db", db]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        app, ["decide", "--trial", "NCT07329959", "--db", db, "--as-of", "2026-13-01"]
+    )
+    assert result.exit_code == 2
+    assert "argument `--as-of` got '2026-13-01'; expected a date YYYY-MM-DD" in result.output

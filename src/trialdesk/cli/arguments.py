@@ -7,15 +7,18 @@ turn them into numbers, labels and booleans, or raise
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from itertools import pairwise
 
 from trialdesk.design import Label
-from trialdesk.errors import DesignInputError
+from trialdesk.errors import DesignInputError, InputError
 
 __all__ = [
     "OptionValue",
+    "parse_date",
+    "parse_datetime",
     "parse_labels",
     "parse_option_value",
     "parse_options",
@@ -87,3 +90,23 @@ def _label(part: str) -> Label:
         return int(part)
     except ValueError:
         return part
+
+
+def parse_date(text: str | None, option: str) -> dt.date:
+    """``YYYY-MM-DD`` as a date; no value is today's date in UTC (the server's clock)."""
+    if text is None:
+        return dt.datetime.now(dt.UTC).date()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(option, text, "a date YYYY-MM-DD") from None
+
+
+def parse_datetime(text: str, option: str) -> dt.datetime:
+    """An ISO 8601 date-time as written (its offset kept), or a refusal naming the option."""
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            option, text, "an ISO 8601 date-time, e.g. 2026-06-20T10:00:00+08:00"
+        ) from None

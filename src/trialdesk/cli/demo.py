@@ -15,7 +15,7 @@ from rich.table import Table
 
 from trialdesk.errors import InputError
 from trialdesk.service.simulated_trial import SimulatedTrial, run_simulated_trial
-from trialdesk.store.engine import open_engine
+from trialdesk.store.engine import engine_for
 
 __all__ = ["demo_json", "parse_probabilities", "render_demo", "run_demo_trial"]
 
@@ -37,14 +37,10 @@ def run_demo_trial(
     """Run the simulated trial on ``db``, or on a fresh SQLite file that is removed after."""
     with tempfile.TemporaryDirectory(prefix="trialdesk-demo-") as folder:
         url = db or f"sqlite:///{Path(folder) / 'demo.db'}"
-        engine = open_engine(url)
-        try:
-            with console.status("running the simulated trial") as status:
-                return run_simulated_trial(
-                    engine, study_yaml, true_tox, seed=seed, progress=status.update
-                )
-        finally:
-            engine.dispose()
+        with engine_for(url) as engine, console.status("running the trial") as status:
+            return run_simulated_trial(
+                engine, study_yaml, true_tox, seed=seed, progress=status.update
+            )
 
 
 def demo_json(result: SimulatedTrial) -> dict[str, object]:

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from trialdesk.cli.arguments import parse_date, parse_datetime
 from trialdesk.cli.criteria import load_subject
 from trialdesk.cli.errors import user_errors
 from trialdesk.cli.trial import AsOption, DbOption, NctOption, parse_actor
@@ -47,7 +48,7 @@ from trialdesk.eligibility.evaluate import Eligibility, evaluate
 from trialdesk.errors import NotFoundError, TrialdeskError
 from trialdesk.service import record_event, trial_state
 from trialdesk.service.trial import record_form_entry, study_of
-from trialdesk.store.engine import DEFAULT_URL, open_engine
+from trialdesk.store.engine import DEFAULT_URL, engine_for
 
 __all__ = ["ae_app", "dlt_app", "form_app", "subject_app", "visits_app"]
 
@@ -62,20 +63,14 @@ DateOption = Annotated[str, typer.Option("--date", help="The date it happened (Y
 
 
 def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise TrialdeskError(f"--date {text!r}: expected YYYY-MM-DD") from None
+    return parse_date(text, "--date")
 
 
 def _record(db: str, trial: str, actor: str, event: Event, reason: str | None = None) -> None:
     with user_errors():
         who = parse_actor(actor)
-        engine = open_engine(db)
-        try:
+        with engine_for(db) as engine:
             recorded = record_event(engine, trial, event, who, reason=reason)
-        finally:
-            engine.dispose()
     typer.echo(f"recorded {event.kind} (event {recorded.seq})")
     for notice in recorded.notices:
         typer.echo(f"{notice.rule}: {notice.message}")
@@ -124,11 +119,8 @@ def subject_screen(
         subject_data = load_subject(data)
         if subject_data.subject_id != subject:
             raise TrialdeskError(f"{data} is about {subject_data.subject_id}, not {subject}")
-        engine = open_engine(db)
-        try:
+        with engine_for(db) as engine:
             rules = study_of(engine, trial).eligibility.rules
-        finally:
-            engine.dispose()
         if rules is None:
             raise TrialdeskError("the study definition has no eligibility rules")
         verdict = evaluate(rules, subject_data)
@@ -223,18 +215,17 @@ def subject_infuse(
 ) -> None:
     """Compute the dose from weight and product (refused by rule) and record the infusion."""
     with user_errors():
-        infusion_at = dt.datetime.fromisoformat(at)
-        engine = open_engine(db)
-        try:
+        infusion_at = parse_datetime(at, "--at")
+        with engine_for(db) as engine:
             study = study_of(engine, trial)
             state = trial_state(engine, trial)
-        finally:
-            engine.dispose()
         holder = state.subjects.get(subject)
         if holder is None or holder.level is None:
             raise NotFoundError(f"subject {subject} holds no slot in {trial}")
         level = next(lv for lv in study.dose_levels if lv.label == holder.level)
-        measured = WeightMeasurement(Decimal(weight), "kg", dt.datetime.fromisoformat(weighed_at))
+        measured = WeightMeasurement(
+            Decimal(weight), "kg", parse_datetime(weighed_at, "--weighed-at")
+        )
         product = ProductRelease(
             lot=f"{subject}-product",
             cells=Decimal(cells),
@@ -349,13 +340,10 @@ def visits_due(
 ) -> None:
     """Each scheduled visit's status for the subject: upcoming, due, missed or done."""
     with user_errors():
-        day = _date(today) if today else dt.datetime.now(dt.UTC).date()
-        engine = open_engine(db)
-        try:
+        day = parse_date(today, "--today")
+        with engine_for(db) as engine:
             study = study_of(engine, trial)
             state = trial_state(engine, trial)
-        finally:
-            engine.dispose()
         holder = state.subjects.get(subject)
         if holder is None:
             raise NotFoundError(f"no subject {subject} in {trial}")
@@ -399,8 +387,7 @@ def form_enter(
             raise TrialdeskError(f"{values}: {error}") from None
         if not isinstance(data, dict):
             raise TrialdeskError(f"{values}: expected a JSON object of item values")
-        engine = open_engine(db)
-        try:
+        with engine_for(db) as engine:
             recorded = record_form_entry(
                 engine,
                 trial,
@@ -412,6 +399,4 @@ def form_enter(
                 on=_date(date),
                 reason=reason,
             )
-        finally:
-            engine.dispose()
     typer.echo(f"recorded {form} at {visit} for {subject} (event {recorded.seq})")

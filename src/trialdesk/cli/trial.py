@@ -7,7 +7,6 @@ who acted.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -16,13 +15,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from trialdesk.cli.arguments import parse_date
 from trialdesk.cli.errors import EXIT_BAD_INPUT, user_errors
 from trialdesk.conduct.dlt import Waiting, pending_decision
 from trialdesk.conduct.events import EnrolmentResumed, EscalationConfirmed
 from trialdesk.errors import TrialdeskError
 from trialdesk.service import Actor, audit_verify, init_trial, record_event, trial_state
 from trialdesk.store.backup import backup_database, restore_database
-from trialdesk.store.engine import DEFAULT_URL, open_engine
+from trialdesk.store.engine import DEFAULT_URL, engine_for
 
 __all__ = ["audit_app", "db_app", "decide_command", "log_command", "trial_app"]
 
@@ -58,11 +58,8 @@ def trial_init_command(
         who = parse_actor(actor)
         forms_path = forms or study.with_name("forms.yaml")
         forms_text = forms_path.read_text("utf-8") if forms or forms_path.exists() else None
-        engine = open_engine(db)
-        try:
+        with engine_for(db) as engine:
             init_trial(engine, study.read_text("utf-8"), who, forms_text)
-        finally:
-            engine.dispose()
     with_forms = f" with the forms of {forms_path}" if forms_text is not None else " (no forms)"
     typer.echo(f"trial created from {study}{with_forms} in {db}")
 
@@ -70,12 +67,8 @@ def trial_init_command(
 @trial_app.command("status")
 def trial_status_command(trial: NctOption, db: DbOption = DEFAULT_URL) -> None:
     """Cohorts, their levels and members, and each subject's status."""
-    with user_errors():
-        engine = open_engine(db)
-        try:
-            state = trial_state(engine, trial)
-        finally:
-            engine.dispose()
+    with user_errors(), engine_for(db) as engine:
+        state = trial_state(engine, trial)
     table = Table(
         title=f"{trial}: {'stopped, MTD ' + str(state.mtd) if state.stopped else 'running'}"
     )
@@ -99,9 +92,8 @@ def decide_command(
 ) -> None:
     """Show the design's pending dose decision; --confirm-as signs it off."""
     with user_errors():
-        day = dt.date.fromisoformat(as_of) if as_of else dt.datetime.now(dt.UTC).date()
-        engine = open_engine(db)
-        try:
+        day = parse_date(as_of, "--as-of")
+        with engine_for(db) as engine:
             due = pending_decision(trial_state(engine, trial), day)
             if isinstance(due, Waiting):
                 typer.echo(f"no decision yet ({due.rule}): {due.reason}")
@@ -118,8 +110,6 @@ def decide_command(
                 )
                 record_event(engine, trial, event, who)
                 typer.echo(f"confirmed by {who.name} ({who.role}) on {day.isoformat()}")
-        finally:
-            engine.dispose()
 
 
 def log_command(
@@ -128,12 +118,8 @@ def log_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the log as JSON.")] = False,
 ) -> None:
     """The decision log: each confirmed decision with its rule, reason and signer."""
-    with user_errors():
-        engine = open_engine(db)
-        try:
-            state = trial_state(engine, trial)
-        finally:
-            engine.dispose()
+    with user_errors(), engine_for(db) as engine:
+        state = trial_state(engine, trial)
     rows = [
         {
             "after_cohort": d.after_cohort + 1,
@@ -169,12 +155,8 @@ def log_command(
 @audit_app.command("verify")
 def audit_verify_command(db: DbOption = DEFAULT_URL) -> None:
     """Recompute the audit chain and every record's hash; name what fails (exit 2)."""
-    with user_errors():
-        engine = open_engine(db)
-        try:
-            report = audit_verify(engine)
-        finally:
-            engine.dispose()
+    with user_errors(), engine_for(db) as engine:
+        report = audit_verify(engine)
     for problem in report.problems:
         typer.echo(problem, err=True)
     if not report.verified:
@@ -204,11 +186,8 @@ def db_restore_command(
     """Restore a backup into a new SQLite file or an empty PostgreSQL database, then verify."""
     with user_errors():
         restore_database(source, db)
-        engine = open_engine(db)
-        try:
+        with engine_for(db) as engine:
             report = audit_verify(engine)
-        finally:
-            engine.dispose()
     for problem in report.problems:
         typer.echo(problem, err=True)
     if not report.verified:
@@ -227,11 +206,8 @@ def trial_resume_command(
     """Resume enrolment paused by a stopping rule (the safety review chair, as itself)."""
     with user_errors():
         who = parse_actor(actor)
-        day = dt.date.fromisoformat(date) if date else dt.datetime.now(dt.UTC).date()
+        day = parse_date(date, "--date")
         event = EnrolmentResumed(date=day, reason=reason, confirmed_by=who.user_id, role=who.role)
-        engine = open_engine(db)
-        try:
+        with engine_for(db) as engine:
             record_event(engine, trial, event, who, reason=reason)
-        finally:
-            engine.dispose()
     typer.echo(f"enrolment resumed by {who.name} ({who.role})")

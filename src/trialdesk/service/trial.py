@@ -51,7 +51,6 @@ __all__ = [
     "ADJUDICATING_ROLES",
     "CONFIRMING_ROLES",
     "Recorded",
-    "as_of_today",
     "audit_verify",
     "forms_for_trial",
     "init_trial",
@@ -281,8 +280,3 @@ def audit_verify(engine: Engine) -> AuditReport:
     """Recompute the audit chain and every record's hash."""
     with engine.connect() as connection:
         return verify_audit(connection)
-
-
-def as_of_today() -> dt.date:
-    """Today's date (UTC): the default as-of date of read-only questions."""
-    return dt.datetime.now(dt.UTC).date()

@@ -11,12 +11,14 @@ trial with a row lock (:func:`trialdesk.store.trials.lock_trial`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-__all__ = ["DEFAULT_URL", "open_engine"]
+__all__ = ["DEFAULT_URL", "engine_for", "open_engine"]
 
 #: The embedded default database.
 DEFAULT_URL = "sqlite:///trial.db"
@@ -34,6 +36,16 @@ def open_engine(url: str = DEFAULT_URL) -> Engine:
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+@contextmanager
+def engine_for(url: str = DEFAULT_URL) -> Iterator[Engine]:
+    """:func:`open_engine` for one command: the engine is disposed when the block ends."""
+    engine = open_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:  # noqa: ANN401 - DB-API
