@@ -247,14 +247,7 @@ def _form_entry(state: TrialState, event: FormEntryRecorded) -> Result:
     subject = _subject(state, event.subject_id)
     if state.setup.visit_ids and event.visit_id not in state.setup.visit_ids:
         raise _refuse("visit.unknown", f"no visit {event.visit_id!r} in the schedule")
-    latest = max(
-        (
-            v
-            for visit, form, v in subject.form_entries
-            if (visit, form) == (event.visit_id, event.form_id)
-        ),
-        default=0,
-    )
+    latest = subject.form_version(event.visit_id, event.form_id)
     if event.entry_version != latest + 1:
         raise _refuse(
             "form.version",

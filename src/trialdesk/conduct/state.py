@@ -86,6 +86,13 @@ class SubjectState:
     visits: tuple[tuple[str, dt.date], ...] = ()
     form_entries: tuple[tuple[str, str, int], ...] = ()  # (visit id, form id, version)
 
+    def form_version(self, visit_id: str, form_id: str) -> int:
+        """The newest entry version of ``form_id`` at ``visit_id`` (0 before the first)."""
+        versions = [
+            v for visit, form, v in self.form_entries if (visit, form) == (visit_id, form_id)
+        ]
+        return max(versions, default=0)
+
     def with_status(self, status: Status, **changes: object) -> SubjectState:
         """A copy with a new status and the given fields changed."""
         return replace(self, status=status, **changes)  # type: ignore[arg-type]

@@ -130,18 +130,7 @@ def record_form_entry(  # noqa: PLR0913 - the entry and who writes it, when and 
         details = "; ".join(issue.message for issue in validation.issues)
         raise FormEntryError("form.invalid", f"{form_id}: {details}")
     subject = trial_state(engine, nct_id).subjects.get(subject_id)
-    done = (
-        0
-        if subject is None
-        else max(
-            (
-                v
-                for visit, form_, v in subject.form_entries
-                if (visit, form_) == (visit_id, form_id)
-            ),
-            default=0,
-        )
-    )
+    done = 0 if subject is None else subject.form_version(visit_id, form_id)
     event = FormEntryRecorded(
         subject_id=subject_id,
         date=on,
