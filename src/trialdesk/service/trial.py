@@ -171,9 +171,13 @@ def setup_of(study: Study) -> TrialSetup:
 _REPLAYED: dict[tuple[str, int], tuple[int, str, TrialState]] = {}
 
 
+def _cache_key(engine: Engine, trial_id: int) -> tuple[str, int]:
+    return engine.url.render_as_string(hide_password=True), trial_id
+
+
 def _state(connection: Connection, trial: StoredTrial) -> tuple[TrialState, str]:
     """The trial's state and the newest audit entry's hash, replaying only what is new."""
-    key = (connection.engine.url.render_as_string(hide_password=True), trial.id)
+    key = _cache_key(connection.engine, trial.id)
     newest = last_entry_hash(connection)
     cached = _REPLAYED.get(key)
     if cached is not None and cached[1] == newest:
@@ -229,7 +233,7 @@ def record_event(  # noqa: PLR0913 - who, why and from where are part of every w
             source=source,
             prev_hash=newest,
         )
-    key = (engine.url.render_as_string(hide_password=True), trial.id)
+    key = _cache_key(engine, trial.id)
     _REPLAYED[key] = (seq, entry_hash, new_state)  # committed: the next call starts here
     return Recorded(seq, notices, new_state)
 
