@@ -357,3 +357,32 @@ def test_tite_crm_oc_is_simulated_with_an_arrival_rate() -> None:
     assert data["method"] == "mc"
     # TITE-CRM keeps accruing: no time suspended (design.duration).
     assert data["share_suspended"] == 0.0
+
+
+def test_boin_titration_runs_one_subject_per_level_from_the_cli() -> None:
+    args = ["design", "next", "--design", "boin", "--labels", "1,2,3,4,5"]
+    titration = [*args, "--option", "titration=true"]
+    first = _json(*titration, "--outcomes", "1N 2T")
+    assert first["next_level"] == 2
+    assert first["rule"] == "boin.titration_complete"
+    assert first["next_cohort_size"] == 2
+    plain = _json(*args, "--outcomes", "1NNN")
+    assert plain["next_cohort_size"] is None
+    oc = _json(
+        "design",
+        "oc",
+        "--design",
+        "boin",
+        "--true-tox",
+        "0.05,0.1,0.2,0.3,0.45",
+        "--option",
+        "titration=true",
+        "--max-cohorts",
+        "4",
+    )
+    p_select, per_dose, p_no_mtd = oc["p_select"], oc["expected_n_per_dose"], oc["p_no_mtd"]
+    assert isinstance(p_select, list) and isinstance(per_dose, list)
+    assert isinstance(p_no_mtd, float)
+    assert math.isclose(sum(p_select) + p_no_mtd, 1.0)
+    # Titration starts with one subject at level 1, so fewer than 3 there on average.
+    assert per_dose[0] < 3

@@ -444,6 +444,7 @@ def _decision_json(decision: Decision) -> dict[str, Any]:
         "rule": decision.rule,
         "reason": decision.reason,
         "counts": {str(label): {"n": c.n, "y": c.y} for label, c in decision.counts},
+        "next_cohort_size": decision.next_cohort_size,
     }
     if decision.fit is not None:
         fit = decision.fit

@@ -58,7 +58,8 @@ DEATH_GRADE = 5
 def start_trial(setup: TrialSetup) -> TrialState:
     """A trial with no subjects and its first cohort open at the design's start level."""
     design = setup.design
-    first = Cohort(index=0, level=design.start, slots=design.cohort_size)
+    opening = design.decide(())
+    first = Cohort(index=0, level=design.start, slots=opening.cohort_size_or(design.cohort_size))
     return TrialState(setup=setup, cohorts=(first,))
 
 
@@ -322,8 +323,7 @@ def _confirmed(state: TrialState, event: EscalationConfirmed) -> Result:
     if due.stop or due.next_level is None:
         notice = Notice(due.rule, f"trial stopped; MTD {due.mtd}: {due.reason}")
         return state, (notice,)
-    design = state.setup.design
-    size = design.cohort_size
+    size = due.cohort_size_or(state.setup.design.cohort_size)
     following = Cohort(index=cohort.index + 1, level=due.next_level, slots=size)
     notice = Notice(
         due.rule, f"cohort {following.index + 1} opens at level {due.next_level}: {due.reason}"

@@ -19,8 +19,14 @@ Conventions of the BOIN R package 2.7.2, read in its source (GPL; facts only):
   when ``n[d] >= n.earlystop`` *and* the next dose would be d itself (stay, E at the
   highest admissible dose, D at the lowest). Escalation skips an eliminated next dose
   (stay); de-escalation goes to d - 1.
-* ``titration``: accelerated titration (cohorts of one until the first DLT, then the cohort
-  filled up) changes cohort sizes inside a trial; it is not implemented here and refused.
+* ``titration`` (``get.oc``): one subject per dose, escalating, until the first DLT or the
+  highest dose; that dose then gets ``cohortsize - 1`` more subjects (a full cohort) and
+  the trial goes on by the table, in cohorts of ``cohortsize``, up to
+  ``ncohort * cohortsize`` subjects in all (the titration subjects count; the last cohort
+  is cut short at that cap). A cohort size of 1 turns titration off. No elimination can
+  fire in titration (it needs n >= 3). The package's code titrates from dose 1 whatever
+  ``startdose`` is, while its documentation says "starting from startdose"; we titrate
+  from the start level, as documented; the two agree for the default start.
 * The MTD is chosen by ``select.mtd`` (:mod:`trialdesk.design.isotonic`).
 """
 
@@ -28,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from trialdesk.design.decision import Decision
 from trialdesk.design.decision_table import Action, DecisionTable, TableDesign, TrialState
@@ -118,7 +124,8 @@ class Boin:
 
     ``max_cohorts`` is the package's ``ncohort``; ``start_level`` its ``startdose`` (by label).
     Decisions come from the BOIN table run by :class:`TableDesign`, then two BOIN rules in
-    this order: ``boin.extrasafe`` and ``boin.early_stop_n`` (see the module notes).
+    this order: ``boin.extrasafe`` and ``boin.early_stop_n`` (see the module notes). With
+    ``titration`` the trial opens with cohorts of one (``boin.titration_*`` rules).
     """
 
     target: float
@@ -138,12 +145,6 @@ class Boin:
     _design: TableDesign = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.titration:
-            raise DesignInputError(
-                "titration",
-                True,
-                "False: accelerated titration (cohorts of one) is not implemented",
-            )
         if not 0 < self.offset < 0.5:
             raise DesignInputError(
                 "offset", self.offset, "a number in (0, 0.5) (BOIN get.boundary)"
@@ -174,6 +175,20 @@ class Boin:
             self.name,
         )
         object.__setattr__(self, "_design", design)
+        if self.titrates:
+            longest = len(self.ladder) - self.ladder.index(self.start) + self.cohort_size - 1
+            if longest > design.max_subjects:
+                raise DesignInputError(
+                    "titration",
+                    True,
+                    f"False, or max_cohorts x cohort_size >= {longest}: titration through "
+                    f"every level then a full cohort needs that many subjects",
+                )
+
+    @property
+    def titrates(self) -> bool:
+        """Whether the trial opens with accelerated titration (off for cohorts of one)."""
+        return self.titration and self.cohort_size > 1
 
     @property
     def start(self) -> Label:
@@ -196,9 +211,44 @@ class Boin:
 
     def decide_from(self, state: TrialState) -> Decision:
         """The decision for a replayed state (exact enumeration starts here)."""
+        if self.titrates and max(c.n for c in state.counts) <= 1:
+            return self._titration(state)
         decision = self._design.decide_from(state)
         decision = self._extrasafe(state, decision)
-        return self._early_stop_n(state, decision)
+        decision = self._early_stop_n(state, decision)
+        return self._cut_last_cohort(state, decision)
+
+    def _titration(self, state: TrialState) -> Decision:
+        """Cohorts of one until the first DLT or the highest level, then a full cohort."""
+        counts = tuple(zip(self.ladder.labels, state.counts, strict=True))
+        labels, d = self.ladder.labels, state.current
+        if d is None:
+            level, rule, size = self.start, "boin.titration_start", 1
+            reason = f"accelerated titration: one subject at the start level {level}"
+        elif any(c.y for c in state.counts) or d == len(labels) - 1:
+            level, rule, size = labels[d], "boin.titration_complete", self.cohort_size - 1
+            toxic = [str(lab) for lab, c in counts if c.y]
+            seen = (
+                f"DLT at level {', '.join(toxic)}"
+                if toxic
+                else f"no DLT in titration up to the highest level {level}"
+            )
+            reason = (
+                f"{seen}: titration ends; {size} more subjects there complete a cohort of "
+                f"{self.cohort_size}"
+            )
+        else:
+            level, rule, size = labels[d + 1], "boin.titration_escalate", 1
+            reason = f"no DLT in 1 subject at level {labels[d]}: titration goes on at {level}"
+        return Decision(level, False, None, rule, reason, counts, next_cohort_size=size)
+
+    def _cut_last_cohort(self, state: TrialState, decision: Decision) -> Decision:
+        """After titration the cap may fall inside a cohort: the last one is cut short."""
+        left = self._design.max_subjects - sum(c.n for c in state.counts)
+        if decision.stop or left >= self.cohort_size:
+            return decision
+        reason = f"{decision.reason}; {left} subject(s) left to the maximum sample size"
+        return replace(decision, reason=reason, next_cohort_size=left)
 
     def _extrasafe(self, state: TrialState, decision: Decision) -> Decision:
         if (

@@ -34,7 +34,10 @@ class Decision:
     ``mtd`` the selected maximum tolerated dose, ``None`` while running or when
     none is selected; ``rule`` a stable id such as ``3+3.expand_after_1_of_3``;
     ``reason`` a sentence a clinician can read; ``counts`` the per-dose counts
-    the decision used, in dose order.
+    the decision used, in dose order; ``next_cohort_size`` how many subjects the
+    next cohort takes when the design sets it (BOIN's accelerated titration, a
+    last cohort cut short by the maximum sample size), ``None`` for the design's
+    own ``cohort_size``.
     """
 
     next_level: Label | None
@@ -44,11 +47,19 @@ class Decision:
     reason: str
     counts: tuple[tuple[Label, DoseCounts], ...]
     fit: ModelFit | None = field(default=None)
+    next_cohort_size: int | None = field(default=None)
 
     def __post_init__(self) -> None:
         if self.stop != (self.next_level is None):
             msg = f"a decision stops exactly when it names no next level: {self!r}"
             raise ValueError(msg)
+        if self.next_cohort_size is not None and (self.stop or self.next_cohort_size < 1):
+            msg = f"a cohort size goes with a next level and is at least 1: {self!r}"
+            raise ValueError(msg)
+
+    def cohort_size_or(self, default: int) -> int:
+        """The next cohort's size: the one this decision sets, else ``default``."""
+        return default if self.next_cohort_size is None else self.next_cohort_size
 
 
 class Design(Protocol):

@@ -5,7 +5,8 @@ With a maximum sample size the trial is a finite Markov chain over the state
 true DLT probability p moves to y DLTs with the binomial probability
 C(c, y) p^y (1 - p)^(c - y). Propagating the probability of every state cohort
 by cohort, and collecting the states where the design stops, gives the exact
-selection probabilities and sample-size distribution; no simulation error.
+selection probabilities and sample-size distribution; no simulation error. A cohort
+takes the size the decision sets (BOIN's titration: cohorts of one), else the design's.
 States that several histories reach are merged, which keeps the chain small
 (5 doses and 10 cohorts of 3 stay in the tens of thousands of states).
 
@@ -69,23 +70,34 @@ def exact_oc_table(
         n_distribution={},
     )
     moves = _Moves(design, table_design)
-    size = table_design.cohort_size
-    branches = [_binomial(size, p) for p in tox]
+    default_size = table_design.cohort_size
+    branches: dict[tuple[int, int], list[Num]] = {}
     # A state is a flat tuple of ints (n per dose, y per dose, current, eliminated-from),
-    # hashed in C; it becomes a TrialState only when the design decides on it.
-    layer: dict[tuple[int, ...], Num] = {(0,) * (2 * doses) + (-1, doses): zero + 1}
-    while layer:
-        following: defaultdict[tuple[int, ...], Num] = defaultdict(lambda: zero)
-        for key, probability in layer.items():
+    # hashed in C; it becomes a TrialState only when the design decides on it. Every cohort
+    # adds subjects, so taking states in order of subjects treated merges every path into
+    # a state before the state moves on (cohorts of different sizes reach it in different
+    # numbers of steps).
+    by_treated: defaultdict[int, defaultdict[tuple[int, ...], Num]] = defaultdict(
+        lambda: defaultdict(lambda: zero)
+    )
+    by_treated[0][(0,) * (2 * doses) + (-1, doses)] = zero + 1
+    for treated in range(table_design.max_subjects + 1):
+        for key, probability in by_treated.pop(treated, {}).items():
             decision = moves.decide(key)
             if decision.stop:
                 _collect(totals, key, probability, decision, ladder.labels)
                 continue
             dose = moves.next_dose(decision)
-            for dlts, weight in enumerate(branches[dose]):
+            size = decision.cohort_size_or(default_size)
+            if (size, dose) not in branches:
+                branches[size, dose] = _binomial(size, tox[dose])
+            following = by_treated[treated + size]
+            for dlts, weight in enumerate(branches[size, dose]):
                 if weight:
                     following[moves.after(key, dose, size, dlts)] += probability * weight
-        layer = dict(following)
+    if by_treated:
+        msg = f"the design treated more than {table_design.max_subjects} subjects"
+        raise AssertionError(msg)
     return _result(ladder.labels, totals)
 
 

@@ -68,7 +68,7 @@ class _Walk:
         level = decision.next_level
         if remaining == 0 or level is None:
             return PathNode(cohort, decision, probability, ())
-        size = self.design.cohort_size
+        size = decision.cohort_size_or(self.design.cohort_size)
         p = None if self.tox is None else self.tox[self.design.ladder.index(level)]
         children = []
         for dlts in range(size + 1):

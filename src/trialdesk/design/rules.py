@@ -157,6 +157,7 @@ class DontSkip(_Wrapper):
             f"treat level {capped}",
             counts=proposal.counts,
             fit=proposal.fit,
+            next_cohort_size=proposal.next_cohort_size,
         )
 
 

@@ -58,6 +58,8 @@ class _Batch:
     eliminated: NDArray[np.int64]  # lowest eliminated dose; J (the number of doses) if none
     outcome: NDArray[np.int64]  # _RUNNING, _NO_MTD or the selected dose
     next_dose: NDArray[np.int64]
+    next_size: NDArray[np.int64]  # subjects in the next cohort
+    used: NDArray[np.int64]  # subjects treated so far: the next tolerance column
 
 
 def simulate_table(
@@ -85,7 +87,7 @@ def run_table_trials(
         raise DesignInputError(
             "tolerances", tolerances.shape, f"(trials, >= {table_design.max_subjects}) uniforms"
         )
-    memo = _Memo(lambda row: _table_code(design, row, doses))
+    memo = _Memo(lambda row: _table_code(design, row, doses, size), doses)
     return _run(
         memo,
         eliminates=_elimination_cells(table_design),
@@ -114,7 +116,7 @@ def run_three_plus_three_trials(
     most = 6 * doses
     if tolerances.ndim != 2 or tolerances.shape[1] < most:
         raise DesignInputError("tolerances", tolerances.shape, f"(trials, >= {most}) uniforms")
-    memo = _Memo(lambda row: _three_plus_three_code(design, row, doses))
+    memo = _Memo(lambda row: _three_plus_three_code(design, row, doses), doses)
     no_elimination = np.zeros((most + 1, most + 1), dtype=np.bool_)
     return _run(
         memo,
@@ -139,16 +141,37 @@ def _run(  # noqa: PLR0913 - the engine's inputs, each a different kind
 ) -> SimulatedTrials:
     batch = _start(tolerances.shape[0], len(labels))
     memo.apply(batch)
-    for step in range(max_cohorts + 1):
+    # Each step treats at least one subject per running trial, so this bounds the loop.
+    for _ in range(max_cohorts * size + 1):
         running = np.flatnonzero(batch.outcome == _RUNNING)
         if running.size == 0:
             break
         dose = batch.next_dose[running]
-        slots = tolerances[running, step * size : (step + 1) * size]
-        dlts = (slots < tox[dose][:, None]).sum(axis=1)
-        _advance(eliminates, batch, _Cohort(running, dose, dlts, size))
+        takes = batch.next_size[running]
+        dlts = _count_dlts(tolerances, running, batch.used[running], takes, tox[dose])
+        _advance(eliminates, batch, _Cohort(running, dose, dlts, takes))
         memo.apply(batch)
     return SimulatedTrials(batch.outcome, batch.n, batch.y)
+
+
+def _count_dlts(
+    tolerances: NDArray[np.float64],
+    rows: NDArray[np.intp],
+    used: NDArray[np.int64],
+    takes: NDArray[np.int64],
+    p: NDArray[np.float64],
+) -> NDArray[np.int64]:
+    """DLTs among each trial's next ``takes`` subjects (tolerance below p)."""
+    first, widest = int(used[0]), int(takes.max())
+    if np.all(used == first) and np.all(takes == widest):
+        slots = tolerances[rows, first : first + widest]
+        counted: NDArray[np.int64] = (slots < p[:, None]).sum(axis=1)
+        return counted
+    offsets = np.arange(widest)
+    columns = np.minimum(used[:, None] + offsets, tolerances.shape[1] - 1)
+    hits = (tolerances[rows[:, None], columns] < p[:, None]) & (offsets < takes[:, None])
+    summed: NDArray[np.int64] = hits.sum(axis=1)
+    return summed
 
 
 def _start(trials: int, doses: int) -> _Batch:
@@ -160,6 +183,8 @@ def _start(trials: int, doses: int) -> _Batch:
         eliminated=np.full(trials, doses, dtype=np.int64),
         outcome=np.full(trials, _RUNNING, dtype=np.int64),
         next_dose=np.zeros(trials, dtype=np.int64),
+        next_size=np.zeros(trials, dtype=np.int64),
+        used=np.zeros(trials, dtype=np.int64),
     )
 
 
@@ -170,12 +195,13 @@ class _Cohort:
     rows: NDArray[np.intp]
     dose: NDArray[np.int64]
     dlts: NDArray[np.int64]
-    size: int
+    size: NDArray[np.int64]
 
 
 def _advance(eliminates: NDArray[np.bool_], batch: _Batch, cohort: _Cohort) -> None:
     rows, dose = cohort.rows, cohort.dose
     batch.n[rows, dose] += cohort.size
+    batch.used[rows] += cohort.size
     batch.y[rows, dose] += cohort.dlts
     batch.current[rows] = dose
     eliminate = eliminates[batch.n[rows, dose], batch.y[rows, dose]]
@@ -198,11 +224,13 @@ class _Memo:
 
     A row is ``n`` per dose, ``y`` per dose, the current dose (-1 before any
     subject) and the lowest eliminated dose (the number of doses when none); its
-    code is the next dose (>= 0) while running, ``-3 - outcome`` when it stops.
+    code is ``size * doses + next dose`` (>= 0) while running, ``-3 - outcome``
+    when it stops.
     """
 
-    def __init__(self, decide_row: Callable[[NDArray[np.int64]], int]) -> None:
+    def __init__(self, decide_row: Callable[[NDArray[np.int64]], int], doses: int) -> None:
         self._decide_row = decide_row
+        self._doses = doses
         self._seen: dict[bytes, int] = {}
 
     def apply(self, batch: _Batch) -> None:
@@ -216,7 +244,8 @@ class _Memo:
         codes = np.array([self._code(row) for row in unique], dtype=np.int64)
         result = codes[inverse.reshape(-1)]
         moving = result >= 0
-        batch.next_dose[running[moving]] = result[moving]
+        batch.next_dose[running[moving]] = result[moving] % self._doses
+        batch.next_size[running[moving]] = result[moving] // self._doses
         batch.outcome[running[~moving]] = -3 - result[~moving]
 
     def _code(self, row: NDArray[np.int64]) -> int:
@@ -227,7 +256,7 @@ class _Memo:
         return code
 
 
-def _table_code(design: StateDecider, row: NDArray[np.int64], doses: int) -> int:
+def _table_code(design: StateDecider, row: NDArray[np.int64], doses: int, size: int) -> int:
     j = doses
     counts = tuple(DoseCounts(int(row[d]), int(row[j + d])) for d in range(j))
     current = None if row[2 * j] < 0 else int(row[2 * j])
@@ -235,7 +264,7 @@ def _table_code(design: StateDecider, row: NDArray[np.int64], doses: int) -> int
     decision = design.decide_from(TrialState(counts, current, eliminated))
     labels = [label for label, _ in decision.counts]
     if decision.next_level is not None:
-        return labels.index(decision.next_level)
+        return decision.cohort_size_or(size) * doses + labels.index(decision.next_level)
     return -3 - (_NO_MTD if decision.mtd is None else labels.index(decision.mtd))
 
 
@@ -244,5 +273,5 @@ def _three_plus_three_code(design: ThreePlusThree, row: NDArray[np.int64], doses
     current = None if row[2 * j] < 0 else int(row[2 * j])
     step = design.step([int(v) for v in row[:j]], [int(v) for v in row[j : 2 * j]], current)
     if step.next_index is not None:
-        return step.next_index
+        return 3 * doses + step.next_index
     return -3 - (_NO_MTD if step.mtd_index is None else step.mtd_index)

@@ -40,7 +40,9 @@ from trialdesk.conduct.events import (
     SubjectRegistered,
     VisitRecorded,
 )
+from trialdesk.design.boin import Boin
 from trialdesk.design.catalog import build_design
+from trialdesk.design.history import DoseLadder
 from trialdesk.errors import TransitionRefusedError
 from trialdesk.protocol.design_config import design_request
 from trialdesk.store import load_study
@@ -352,3 +354,21 @@ def test_sentinel_dosing_staggers_the_cohort(setup: TrialSetup) -> None:
     assert refused.value.rule == "infusion.sentinel_interval"
     state = _to_infused(state, "S2", DAY + dt.timedelta(days=7))  # exactly the interval
     assert state.subjects["S2"].day0 == DAY + dt.timedelta(days=7)
+
+
+def test_boin_titration_opens_cohorts_of_the_size_the_design_sets() -> None:
+    # BOIN with accelerated titration: one subject per level until the first DLT, then
+    # cohort_size - 1 more at that level. The machine's slots follow the decision.
+    design = Boin(0.3, DoseLadder((-1, 1, 2)), max_cohorts=4, titration=True)
+    state = start_trial(TrialSetup(design, 14, replace_non_evaluable=False))
+    assert (state.cohorts[0].level, state.cohorts[0].slots) == (-1, 1)
+    state = _to_infused(state, "S1")
+    with pytest.raises(TransitionRefusedError):
+        _to_enrolled(state, "S2")  # the titration cohort has one slot only
+    after = DAY + dt.timedelta(days=14)
+    state = _confirm(state, after)
+    assert (state.cohorts[-1].level, state.cohorts[-1].slots) == (1, 1)
+    state = _dlt(_to_infused(state, "S2", after), "S2", after)
+    state = _confirm(state, after)
+    assert (state.cohorts[-1].level, state.cohorts[-1].slots) == (1, 2)
+    assert state.decisions[-1].decision.rule == "boin.titration_complete"

@@ -181,7 +181,7 @@ def test_eliminated_doses_are_never_revisited() -> None:
         ({"offset": 0.5}, "offset"),
         ({"n_earlystop": 0}, "n_earlystop"),
         ({"cutoff_eli": 1.0}, "cutoff_eli"),
-        ({"titration": True}, "titration"),
+        ({"titration": True, "max_cohorts": 2}, "titration"),
     ],
 )
 def test_bad_input_is_refused_by_name(kwargs: dict[str, object], argument: str) -> None:
@@ -191,12 +191,51 @@ def test_bad_input_is_refused_by_name(kwargs: dict[str, object], argument: str) 
 
 
 def test_titration_refusal_says_why() -> None:
+    # 5 levels titrated one subject each, then 2 more at the top: 7 > 2 cohorts of 3.
     with pytest.raises(DesignInputError) as caught:
-        Boin(0.3, FIVE, 10, titration=True)
-    assert str(caught.value) == (
-        "argument `titration` got True; expected False: accelerated titration "
-        "(cohorts of one) is not implemented"
-    )
+        Boin(0.3, FIVE, 2, titration=True)
+    assert "max_cohorts x cohort_size >= 7" in str(caught.value)
+
+
+def _decide(design: Boin, outcomes: str) -> tuple[object, str, int | None]:
+    decision = design.decide(parse_outcomes(outcomes) if outcomes else ())
+    return decision.next_level, decision.rule, decision.next_cohort_size
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "expected"),
+    [
+        ("", (1, "boin.titration_start", 1)),
+        ("1N", (2, "boin.titration_escalate", 1)),
+        ("1N 2N 3N", (4, "boin.titration_escalate", 1)),
+        ("1T", (1, "boin.titration_complete", 2)),
+        ("1N 2N 3T", (3, "boin.titration_complete", 2)),
+        ("1N 2N 3N 4N 5N", (5, "boin.titration_complete", 2)),
+        # After the cohort is complete the table decides: 1/3 at target 0.3 stays
+        # (lambda_e = 0.236, lambda_d = 0.359), 0/3 escalates, in cohorts of 3.
+        ("1N 2N 3TNN", (3, "table.stay", None)),
+        ("1N 2TNN 2NNN", (3, "table.escalate", None)),
+    ],
+)
+def test_titration_goes_one_subject_per_level_until_the_first_dlt(
+    outcomes: str, expected: tuple[object, str, int | None]
+) -> None:
+    # BOIN 2.7.2 get.oc(titration = TRUE): one subject per dose until the first DLT or the
+    # highest dose, then cohortsize - 1 more at that dose, then cohorts of cohortsize.
+    assert _decide(Boin(0.3, FIVE, 10, titration=True), outcomes) == expected
+
+
+def test_titration_cuts_the_last_cohort_at_the_maximum_sample_size() -> None:
+    three = Boin(0.3, DoseLadder((1, 2, 3)), 2, titration=True)
+    # 1 + 1 + 2 = 4 treated of the 6 allowed: the next cohort has 2 subjects, not 3.
+    assert _decide(three, "1N 2TNN") == (2, "table.stay", 2)
+    assert three.decide(parse_outcomes("1N 2TNN 2NN")).rule == "table.stop_max_n"
+
+
+def test_titration_is_off_for_cohorts_of_one() -> None:
+    # get.oc: `if (cohortsize == 1) titration = FALSE`.
+    single = Boin(0.3, FIVE, 30, cohort_size=1, titration=True)
+    assert _decide(single, "") == (1, "table.start", None)
 
 
 # --- PAVA and select.mtd ----------------------------------------------------------------------

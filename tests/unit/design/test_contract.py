@@ -35,6 +35,10 @@ def _designs() -> dict[str, Design]:
         )
         designs[name] = build_design(request)
     designs["wrapped boin"] = DontSkip(StopAtN(designs["boin"], n=12))
+    titration = DesignRequest(
+        "boin", LABELS, start=1, target=0.25, max_cohorts=6, options={"titration": True}
+    )
+    designs["boin titration"] = build_design(titration)
     return designs
 
 
@@ -49,7 +53,8 @@ def _run(design: Design, draws: list[bool]) -> list[Decision]:
     while not decisions[-1].stop and len(history) < 60:
         level = decisions[-1].next_level
         assert level is not None
-        history.extend(SubjectOutcome(level, next(draw, False)) for _ in range(design.cohort_size))
+        size = decisions[-1].cohort_size_or(design.cohort_size)
+        history.extend(SubjectOutcome(level, next(draw, False)) for _ in range(size))
         decisions.append(design.decide(history))
     return decisions
 
@@ -73,8 +78,10 @@ def test_every_decision_keeps_the_contract(name: str, draws: list[bool]) -> None
         if decision.mtd is not None:
             assert decision.mtd in ladder.labels
         assert [label for label, _ in decision.counts] == list(ladder.labels)
-        assert sum(counts.n for _, counts in decision.counts) == cohorts * design.cohort_size
-    assert decisions[-1].stop or (len(decisions) - 1) * design.cohort_size >= 60
+        treated = sum(d.cohort_size_or(design.cohort_size) for d in decisions[:cohorts])
+        assert sum(counts.n for _, counts in decision.counts) == treated
+    treated = sum(d.cohort_size_or(design.cohort_size) for d in decisions[:-1])
+    assert decisions[-1].stop or treated >= 60
 
 
 @settings(max_examples=40, deadline=None)

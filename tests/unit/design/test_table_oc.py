@@ -21,6 +21,7 @@ from trialdesk.errors import DesignInputError
 FIVE = DoseLadder((1, 2, 3, 4, 5))
 P_TRUE = (0.05, 0.15, 0.30, 0.45, 0.60)
 BOIN = Boin(target=0.3, ladder=FIVE, max_cohorts=10, cohort_size=3)
+BOIN_TITRATION = Boin(target=0.3, ladder=FIVE, max_cohorts=10, cohort_size=3, titration=True)
 
 
 def _table_design(table: DecisionTable, ladder: DoseLadder = FIVE) -> TableDesign:
@@ -29,6 +30,7 @@ def _table_design(table: DecisionTable, ladder: DoseLadder = FIVE) -> TableDesig
 
 TABLE_DESIGNS: dict[str, tuple[StateDecider, TableDesign]] = {
     "boin": (BOIN, BOIN.table_design),
+    "boin-titration": (BOIN_TITRATION, BOIN_TITRATION.table_design),
     "keyboard": (d := _table_design(keyboard_table(0.3, 30)), d),
     "mtpi2": (d := _table_design(mtpi2_table(0.3, 30)), d),
     "i3+3": (d := _table_design(i3plus3_table(0.3, 30)), d),
@@ -47,6 +49,36 @@ def test_boin_exact_agrees_with_the_r_package_simulation() -> None:
     # Per-dose sample sizes: a 10,000-trial mean is within 0.15 subjects of the truth here.
     for ours, theirs in zip(exact.expected_n_per_dose, r_patients, strict=True):
         assert abs(ours - theirs) < 0.15
+
+
+def test_boin_titration_exact_agrees_with_the_r_package_simulation() -> None:
+    # R 4.2.2, BOIN 2.7.2: get.oc(target = 0.3, p.true = c(0.05, 0.1, 0.2, 0.3, 0.45),
+    #   ncohort = 10, cohortsize = 3, titration = TRUE, ntrial = 100000, seed = 6)
+    # selpercent 0.209 4.106 27.176 51.221 17.262;
+    # npatients 1.45764 3.18423 7.60796 10.67461 7.06875; totaln 29.99319
+    r_select = (0.00209, 0.04106, 0.27176, 0.51221, 0.17262)
+    r_patients = (1.45764, 3.18423, 7.60796, 10.67461, 7.06875)
+    exact = exact_oc_table(BOIN_TITRATION, BOIN_TITRATION.table_design, (0.05, 0.1, 0.2, 0.3, 0.45))
+    for ours, theirs in zip(exact.p_select, r_select, strict=True):
+        assert abs(ours - theirs) <= 4 * math.sqrt(ours * (1 - ours) / 100_000)
+    # A 100,000-trial mean of the subjects per dose is within 0.05 of the truth here.
+    for ours, theirs in zip(exact.expected_n_per_dose, r_patients, strict=True):
+        assert abs(ours - theirs) < 0.05
+    assert abs(exact.expected_n - 29.99319) < 0.01
+
+
+def test_titration_exact_by_hand() -> None:
+    # Two levels, 6 subjects at most. No DLT ever: 1 subject at level 1, 1 at level 2,
+    # 2 more there (a cohort of 3), then the last 2 at level 2 (cut short by the cap).
+    two = Boin(target=0.3, ladder=DoseLadder((1, 2)), max_cohorts=2, cohort_size=3, titration=True)
+    safe = exact_oc_table(two, two.table_design, [Fraction(0), Fraction(0)])
+    assert safe.expected_n_per_dose == (Fraction(1), Fraction(5))
+    assert safe.p_select == (Fraction(0), Fraction(1))
+    # Every subject has a DLT: the first at level 1 ends titration, 2 more there make
+    # 3/3, which eliminates level 1 (the lowest): stop with 3 treated and no MTD.
+    toxic = exact_oc_table(two, two.table_design, [Fraction(1), Fraction(1)])
+    assert toxic.n_distribution == {3: 1}
+    assert toxic.p_no_mtd == 1
 
 
 def test_exact_is_a_probability_distribution() -> None:
