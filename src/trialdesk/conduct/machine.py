@@ -47,6 +47,7 @@ from trialdesk.conduct.state import (
     TrialSetup,
     TrialState,
 )
+from trialdesk.design.time_to_event import time_to_event_window
 from trialdesk.errors import TransitionRefusedError
 
 __all__ = ["apply", "start_trial"]
@@ -58,6 +59,13 @@ DEATH_GRADE = 5
 def start_trial(setup: TrialSetup) -> TrialState:
     """A trial with no subjects and its first cohort open at the design's start level."""
     design = setup.design
+    window = time_to_event_window(design)
+    if window is not None and window != setup.dlt_window_days:
+        raise TransitionRefusedError(
+            "tite.window_mismatch",
+            f"the design weighs follow-up over {window:g} days but the study's DLT window is "
+            f"{setup.dlt_window_days} days",
+        )
     opening = design.decide(())
     first = Cohort(index=0, level=design.start, slots=opening.cohort_size_or(design.cohort_size))
     return TrialState(setup=setup, cohorts=(first,))

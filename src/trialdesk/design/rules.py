@@ -26,11 +26,11 @@ from trialdesk.design.history import (
 )
 from trialdesk.errors import DesignInputError
 
-__all__ = ["DemandNAtDose", "DontSkip", "StopAtN", "StopWhenTooToxic"]
+__all__ = ["DemandNAtDose", "DontSkip", "StopAtN", "StopWhenTooToxic", "Wrapper"]
 
 
 @dataclass(frozen=True, slots=True)
-class _Wrapper:
+class Wrapper:
     """Delegates the design's identity to the wrapped design."""
 
     inner: Design
@@ -57,7 +57,7 @@ class _Wrapper:
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class StopAtN(_Wrapper):
+class StopAtN(Wrapper):
     """Stop once ``n`` subjects are treated; the dose the design would give next is the MTD."""
 
     n: int
@@ -87,7 +87,7 @@ class StopAtN(_Wrapper):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class StopWhenTooToxic(_Wrapper):
+class StopWhenTooToxic(Wrapper):
     """Stop with no MTD when ``P(p > threshold | data) > confidence`` at ``level``.
 
     The posterior is Beta(1 + y, 1 + n - y) from a uniform prior, the same
@@ -131,7 +131,7 @@ class StopWhenTooToxic(_Wrapper):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class DontSkip(_Wrapper):
+class DontSkip(Wrapper):
     """Never escalate more than one level above the highest level treated so far."""
 
     def __repr__(self) -> str:
@@ -162,7 +162,7 @@ class DontSkip(_Wrapper):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class DemandNAtDose(_Wrapper):
+class DemandNAtDose(Wrapper):
     """Refuse to stop with an MTD that has fewer than ``n`` subjects: treat more there."""
 
     n: int
