@@ -381,7 +381,8 @@ def test_boin_titration_runs_one_subject_per_level_from_the_cli() -> None:
         "4",
     )
     p_select, per_dose, p_no_mtd = oc["p_select"], oc["expected_n_per_dose"], oc["p_no_mtd"]
-    assert isinstance(p_select, list) and isinstance(per_dose, list)
+    assert isinstance(p_select, list)
+    assert isinstance(per_dose, list)
     assert isinstance(p_no_mtd, float)
     assert math.isclose(sum(p_select) + p_no_mtd, 1.0)
     # Titration starts with one subject at level 1, so fewer than 3 there on average.

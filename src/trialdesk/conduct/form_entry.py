@@ -243,17 +243,38 @@ def _validate_rows(
 def _validate_row(
     prefix: str, items: Sequence[ItemDef], row: Mapping[str, object], issues: list[ItemIssue]
 ) -> dict[str, EntryValue]:
+    """The row's normalised values; its issues appended in the order of the items.
+
+    Values are normalised first, so that an item ``required_when`` another reads the
+    other's normalised value (``"yes"`` and ``True`` both mean true).
+    """
     result: dict[str, EntryValue] = {}
+    refused: dict[str, ItemIssue] = {}
     for item in items:
         raw = row.get(item.id)
-        path = prefix + item.id
         if is_missing(raw):
-            if item.required:
-                message = f"{item.label} (`{item.id}`) is required"
-                issues.append(ItemIssue(path, IssueKind.MISSING, message))
             continue
         try:
             result[item.id] = normalise_value(item, raw)
-        except ItemRefusedError as refused:
-            issues.append(ItemIssue(path, refused.kind, f"{item.label}: {refused.message}"))
+        except ItemRefusedError as error:
+            path = prefix + item.id
+            refused[item.id] = ItemIssue(path, error.kind, f"{item.label}: {error.message}")
+    for item in items:
+        if item.id in refused:
+            issues.append(refused[item.id])
+        elif item.id not in result and (why := _required(item, result)) is not None:
+            message = f"{item.label} (`{item.id}`) is required{why}"
+            issues.append(ItemIssue(prefix + item.id, IssueKind.MISSING, message))
     return result
+
+
+def _required(item: ItemDef, row: Mapping[str, EntryValue]) -> str | None:
+    """``""`` when the item is always required, ``" when ..."`` when its condition holds."""
+    if item.required:
+        return ""
+    condition = item.required_when
+    if condition is None or condition.item not in row:
+        return None
+    value = row[condition.item]
+    held = any(type(value) is type(wanted) and value == wanted for wanted in condition.equals)
+    return f" {condition.describe()}" if held else None

@@ -35,6 +35,7 @@ __all__ = [
     "ItemDef",
     "ItemGroupDef",
     "ItemType",
+    "RequiredWhen",
     "ValueRange",
     "check_form_set",
 ]
@@ -99,6 +100,30 @@ class Derivation(BaseModel):
     items: tuple[str, ...] = Field(min_length=1)
 
 
+class RequiredWhen(BaseModel):
+    """An item required only when another item of its group holds one of ``equals``.
+
+    ODM 1.3.2 expresses the converse (``CollectionExceptionConditionOID``: when an item
+    is *not* collected) through a method; a follow-up question such as "seriousness
+    criterion, when the event is serious" reads better this way round. The controlling
+    item is in the same group (for a repeating group: the same row), so that the
+    condition is read from the very row being entered. A controlling item left empty
+    decides nothing: it is reported itself when it is required.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item: str = Field(pattern=_ID)
+    equals: tuple[bool | int | str, ...] = Field(min_length=1)
+
+    def describe(self) -> str:
+        """``when `ae_serious` is true``, for the message of a missing item."""
+        shown = " or ".join(
+            str(value).lower() if isinstance(value, bool) else str(value) for value in self.equals
+        )
+        return f"when `{self.item}` is {shown}"
+
+
 class ItemDef(BaseModel):
     """One question of a form.
 
@@ -121,6 +146,7 @@ class ItemDef(BaseModel):
     analyte: str | None = None
     range: ValueRange | None = None
     required: bool = False
+    required_when: RequiredWhen | None = None
     codes: dict[str, str] | None = None
     derived_from: Derivation | None = None
     reference_range: bool = False
@@ -162,8 +188,10 @@ class ItemDef(BaseModel):
         return None
 
     def _derivation_problem(self) -> str | None:
-        if self.derived_from is not None and self.required:
+        if self.derived_from is not None and (self.required or self.required_when):
             return "a derived item is computed, so it cannot be required"
+        if self.required and self.required_when is not None:
+            return "an item is either always required or required_when a condition, not both"
         if self.derived_from is not None and self.id in self.derived_from.items:
             return "an item cannot be derived from itself"
         return None
@@ -201,7 +229,36 @@ class ItemGroupDef(BaseModel):
         # tree whenever an item below is refused.
         if not self.items:
             raise ValueError(f"group `{self.id}` has no items")
+        by_id = {item.id: item for item in self.items}
+        for item in self.items:
+            if item.required_when is not None:
+                problem = _condition_problem(item.required_when, by_id.get(item.required_when.item))
+                if problem is not None:
+                    raise ValueError(
+                        f"group `{self.id}`, item `{item.id}`: required_when {problem}"
+                    )
         return self
+
+
+def _condition_problem(condition: RequiredWhen, controlling: ItemDef | None) -> str | None:
+    """Why ``condition`` cannot be read from ``controlling`` (its item in the group)."""
+    if controlling is None:
+        return f"names `{condition.item}`, which is not an item of this group"
+    kinds = {ItemType.BOOLEAN: bool, ItemType.INTEGER: int, ItemType.CODE: str}
+    kind = kinds.get(controlling.type)
+    if kind is None:
+        kind_name = controlling.type.value
+        return f"reads `{controlling.id}`, a {kind_name} item (use boolean, integer or code)"
+    for value in condition.equals:
+        wrong_type = type(value) is not kind
+        if wrong_type or (controlling.codes is not None and value not in controlling.codes):
+            expected = (
+                f"one of its codes {sorted(controlling.codes)}"
+                if controlling.codes
+                else kind.__name__
+            )
+            return f"compares `{controlling.id}` with {value!r}; expected {expected}"
+    return None
 
 
 class FormDef(BaseModel):

@@ -385,3 +385,48 @@ def test_a_stored_entry_revalidates_to_the_same_values() -> None:
     stored = entry.model_dump(mode="json")["values"]
     stored["creatinine"] = {k: v for k, v in stored["creatinine"].items() if k != "as_entered"}
     assert validate_entry(FORM, stored).values == entry.values
+
+
+AE_FORM = FormDef.model_validate(
+    {
+        "id": "ae",
+        "version": "1.0",
+        "title": "Adverse events",
+        "groups": [
+            {
+                "id": "events",
+                "label": "Events",
+                "repeating": True,
+                "items": [
+                    {"id": "serious", "label": "Serious", "type": "boolean", "required": True},
+                    {
+                        "id": "criterion",
+                        "label": "Seriousness criterion",
+                        "type": "code",
+                        "codes": {"death": "death", "hospitalisation": "hospitalisation"},
+                        "required_when": {"item": "serious", "equals": [True]},
+                    },
+                ],
+            }
+        ],
+    }
+)
+
+
+def test_an_item_required_when_another_holds_a_value_is_required_only_then() -> None:
+    rows = [{"serious": True}, {"serious": False}, {"serious": "yes", "criterion": "death"}, {}]
+    issues = validate_entry(AE_FORM, {"events": rows}).issues
+    assert [(issue.path, issue.kind) for issue in issues] == [
+        ("events[0].criterion", IssueKind.MISSING),
+        ("events[3].serious", IssueKind.MISSING),
+    ]
+    assert issues[0].message == (
+        "Seriousness criterion (`criterion`) is required when `serious` is true"
+    )
+
+
+@given(st.booleans(), st.sampled_from([None, "death", "hospitalisation"]))
+def test_required_when_follows_its_condition(serious: bool, criterion: str | None) -> None:
+    row: dict[str, object] = {"serious": serious, "criterion": criterion}
+    issues = validate_entry(AE_FORM, {"events": [row]}).issues
+    assert bool(issues) == (serious and criterion is None)

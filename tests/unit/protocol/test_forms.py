@@ -205,3 +205,43 @@ def test_forms_for_a_visit_in_order() -> None:
         "concomitant_medications",
     ]
     assert SEED_FORMS.forms_for("no_such_visit") == ()
+
+
+_SERIOUS = {"id": "serious", "label": "Serious", "type": "boolean"}
+_GRADE = {"id": "grade", "label": "Grade", "type": "code", "codes": {"1": "mild", "3": "severe"}}
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ({"item": "nowhere", "equals": [True]}, "`nowhere`, which is not an item of this group"),
+        ({"item": "serious", "equals": ["yes"]}, "compares `serious` with 'yes'; expected bool"),
+        ({"item": "grade", "equals": ["2"]}, "expected one of its codes ['1', '3']"),
+        ({"item": "grade", "equals": []}, "at least 1 item"),
+        ({"item": "note", "equals": ["a"]}, "reads `note`, a text item"),
+    ],
+)
+def test_a_condition_that_cannot_be_read_is_refused(
+    condition: dict[str, Any], message: str
+) -> None:
+    note = {"id": "note", "label": "Note", "type": "text"}
+    follow_up = {"id": "why", "label": "Why", "type": "text", "required_when": condition}
+    with pytest.raises(ValidationError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        _form(_SERIOUS, _GRADE, note, follow_up)
+
+
+def test_an_item_is_not_both_required_and_required_when() -> None:
+    with pytest.raises(ValidationError, match="not both"):
+        _item(required=True, required_when={"item": "y", "equals": [True]})
+
+
+def test_the_seed_asks_follow_up_items_only_when_they_apply() -> None:
+    forms = SEED_FORMS.by_id
+    seriousness = forms["adverse_events"].items["ae_seriousness"].required_when
+    assert seriousness is not None
+    assert (seriousness.item, seriousness.equals) == ("ae_serious", (True,))
+    dlt = forms["dlt_assessment"].items
+    for item_id in ("dlt_ae_term", "dlt_onset_date"):
+        condition = dlt[item_id].required_when
+        assert condition is not None
+        assert (condition.item, condition.equals) == ("dlt_occurred", (True,))
