@@ -22,13 +22,14 @@ from trialdesk.store.engine import open_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY_YAML = (ROOT / "studies" / "NCT07329959" / "study.yaml").read_text("utf-8")
+FORMS_YAML = (ROOT / "studies" / "NCT07329959" / "forms.yaml").read_text("utf-8")
 WRITES = 1000
 
 
 def _demo_seconds(folder: Path) -> float:
     engine = open_engine(f"sqlite:///{folder / 'demo.db'}")
     start = time.perf_counter()
-    run_simulated_trial(engine, STUDY_YAML, (0.10, 0.25, 0.45), seed=1)
+    run_simulated_trial(engine, STUDY_YAML, (0.10, 0.25, 0.45), seed=1, forms_yaml=FORMS_YAML)
     elapsed = time.perf_counter() - start
     engine.dispose()
     return elapsed

@@ -43,6 +43,7 @@ __all__ = ["app", "main"]
 
 DEMO_RECORD = Path("studies/NCT07329959/record.txt")
 DEMO_STUDY = Path("studies/NCT07329959/study.yaml")
+DEMO_FORMS = Path("studies/NCT07329959/forms.yaml")
 
 app = typer.Typer(
     name="trialdesk",
@@ -154,7 +155,10 @@ def demo_command(
         _report_check(reviewed, problems)
         console.rule(f"Simulated trial: true DLT probabilities {scenario}, seed {seed}")
     with user_errors():
-        result = run_demo_trial(_read_text(reviewed), true_tox, seed=seed, db=db, console=console)
+        forms = _read_text(root / DEMO_FORMS)
+        result = run_demo_trial(
+            _read_text(reviewed), forms, true_tox, seed=seed, db=db, console=console
+        )
     if as_json:
         typer.echo(json.dumps(demo_json(result), indent=2))
         return

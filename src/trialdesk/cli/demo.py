@@ -32,14 +32,25 @@ def parse_probabilities(text: str) -> tuple[float, ...]:
 
 
 def run_demo_trial(
-    study_yaml: str, true_tox: tuple[float, ...], *, seed: int, db: str | None, console: Console
+    study_yaml: str,
+    forms_yaml: str,
+    true_tox: tuple[float, ...],
+    *,
+    seed: int,
+    db: str | None,
+    console: Console,
 ) -> SimulatedTrial:
     """Run the simulated trial on ``db``, or on a fresh SQLite file that is removed after."""
     with tempfile.TemporaryDirectory(prefix="trialdesk-demo-") as folder:
         url = db or f"sqlite:///{Path(folder) / 'demo.db'}"
         with engine_for(url) as engine, console.status("running the trial") as status:
             return run_simulated_trial(
-                engine, study_yaml, true_tox, seed=seed, progress=status.update
+                engine,
+                study_yaml,
+                true_tox,
+                seed=seed,
+                forms_yaml=forms_yaml,
+                progress=status.update,
             )
 
 

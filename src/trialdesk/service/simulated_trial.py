@@ -9,8 +9,13 @@ level, graded (CTCAE grade 3) and adjudicated by the safety reviewer; the safety
 review chair confirms each dose decision. Every step is a service call with its
 audit entries. The simulation is reproducible from its seed.
 
-Not simulated yet: lab values stored on forms (the labs drive the grade only), other
-adverse events, withdrawals and product failures.
+With the study's forms, the labs are case report form entries: a complete blood count
+at every post-dose visit whose forms include it (the Day-7 platelet count is the one the
+DLT is graded from), and the DLT assessment at the end of the window, each validated
+against its form and recorded with its audit entry like any entry.
+
+Not simulated yet: the other forms of each visit (vital signs, chemistry, lung function,
+questionnaires), other adverse events, withdrawals and product failures.
 """
 
 from __future__ import annotations
@@ -50,8 +55,16 @@ from trialdesk.eligibility.criteria import RuleSet, Section
 from trialdesk.eligibility.evaluate import Eligibility, evaluate
 from trialdesk.eligibility.subject import Attestation, FactRecord, Observation, SubjectData
 from trialdesk.errors import TrialdeskError
+from trialdesk.protocol.forms import FormSet
 from trialdesk.protocol.study import Study
-from trialdesk.service.trial import audit_verify, init_trial, record_event, trial_state
+from trialdesk.service.trial import (
+    audit_verify,
+    forms_for_trial,
+    init_trial,
+    record_event,
+    record_form_entry,
+    trial_state,
+)
 from trialdesk.store.study_yaml import parse_study_text
 from trialdesk.store.trials import Actor
 
@@ -119,23 +132,58 @@ class _Run:
         self.day = START
         self.count = 0
         self.screen_failures = 0
+        self.forms: FormSet | None = None
 
     def record(self, event: Event, actor: Actor = COORDINATOR) -> TrialState:
         return record_event(self.engine, self.nct, event, actor, source="system").state
 
+    def enter(self, sid: str, visit_id: str, form_id: str, values: dict[str, object]) -> bool:
+        """Record a form entry when the trial has the form at that visit; whether it did."""
+        forms = self.forms
+        if forms is None or form_id not in forms.visit_forms.get(visit_id, ()):
+            return False
+        on = _date_of(values)
+        record_form_entry(
+            self.engine,
+            self.nct,
+            subject_id=sid,
+            visit_id=visit_id,
+            form_id=form_id,
+            values=values,
+            actor=COORDINATOR,
+            on=on,
+        )
+        return True
 
-def run_simulated_trial(
+
+def _date_of(values: dict[str, object]) -> dt.date:
+    for key in ("sampled_at", "adjudicated_on"):
+        value = values.get(key)
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+    raise TrialdeskError(f"a simulated entry has no date: {sorted(values)}")  # pragma: no cover
+
+
+def run_simulated_trial(  # noqa: PLR0913 - the options after * are keyword-only
     engine: Engine,
     study_yaml: str,
     true_tox: tuple[float, ...],
     *,
     seed: int = 1,
+    forms_yaml: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SimulatedTrial:
-    """Run the study's trial to its end on ``engine`` (an empty database) and report it."""
+    """Run the study's trial to its end on ``engine`` (an empty database) and report it.
+
+    With ``forms_yaml`` the trial captures its labs on those forms (module notes).
+    """
     study = parse_study_text(study_yaml)
-    init_trial(engine, study_yaml, CHAIR)
+    init_trial(engine, study_yaml, CHAIR, forms_yaml)
     run = _Run(engine, study, true_tox, seed)
+    if forms_yaml is not None:
+        run.forms = forms_for_trial(engine, run.nct)
     cohorts: list[CohortLog] = []
     state = trial_state(engine, run.nct)
     while not state.stopped:
@@ -300,12 +348,35 @@ def _treat(run: _Run, sid: str) -> TrialState:
 
 _PLATELETS_LLN = Quantity(Decimal(150), "10*9/L")
 _DLT_TERM = "Platelet count decreased"
+_LAB = "Hangzhou central laboratory (simulated)"
+# The simulated laboratory's reference ranges: (LLN, ULN, unit) per CBC item.
+_CBC_RANGES = {
+    "wbc": ("4.0", "10.0", "10*9/L"),
+    "neutrophils": ("1.8", "6.3", "10*9/L"),
+    "lymphocytes": ("1.1", "3.2", "10*9/L"),
+    "haemoglobin": ("11.5", "15.0", "g/dL"),
+    "haematocrit": ("35", "45", "%"),
+    "platelets": ("150", "400", "10*9/L"),
+}
 
 
 def _day7_platelets(run: _Run, has_dlt: bool) -> Quantity:  # noqa: FBT001 - drawn outcome
     """A grade 4 count (< 25 x 10^9/L) for a DLT, a normal one otherwise."""
     low, high = (5, 24) if has_dlt else (160, 350)
     return Quantity(Decimal(int(run.rng.integers(low, high + 1))), "10*9/L")
+
+
+def _cbc(run: _Run, sampled_at: dt.datetime, platelets: Quantity | None) -> dict[str, object]:
+    """A complete blood count inside the reference ranges, with the given platelet count."""
+    values: dict[str, object] = {"sampled_at": sampled_at, "lab_name": _LAB}
+    for item, (lln, uln, unit) in _CBC_RANGES.items():
+        low, high = Decimal(lln), Decimal(uln)
+        drawn = low + (high - low) * Decimal(f"{run.rng.uniform(0.1, 0.9):.2f}")
+        value = drawn.quantize(Decimal("0.1"))
+        if item == "platelets" and platelets is not None:
+            value = platelets.value
+        values[item] = {"value": value, "unit": unit, "lln": low, "uln": high}
+    return values
 
 
 def _follow_window(run: _Run, state: TrialState) -> tuple[TrialState, int]:
@@ -315,43 +386,70 @@ def _follow_window(run: _Run, state: TrialState) -> tuple[TrialState, int]:
         subject = state.subjects[sid]
         if subject.day0 is None or subject.level is None:
             continue
-        _visits(run, sid, subject.day0, up_to_day=window)
         day7 = subject.day0 + dt.timedelta(days=7)
         count = _day7_platelets(run, bool(run.rng.random() < run.p_dlt[subject.level]))
+        _visits(run, sid, subject.day0, (-1, window), count)
         grade = grade_ctcae(_DLT_TERM, LabResult(count, lln=_PLATELETS_LLN))
-        if not grade.value:
-            continue
-        ae_id = f"{sid}-AE1"
-        run.record(
-            AdverseEventRecorded(
-                subject_id=sid,
-                date=day7,
-                ae_id=ae_id,
-                term=_DLT_TERM,
-                onset=day7,
-                grade=grade.value,
-            )
-        )
-        is_dlt = grade.value >= DLT_GRADE
-        adjudication = DltAdjudicated(
-            subject_id=sid,
-            date=day7 + dt.timedelta(days=1),
-            ae_id=ae_id,
-            is_dlt=is_dlt,
-            related=is_dlt,
-            reviewer=REVIEWER.user_id,
-        )
-        state = run.record(adjudication, REVIEWER)
+        is_dlt = grade.value is not None and grade.value >= DLT_GRADE
+        if grade.value:
+            state = _adverse_event(run, sid, day7, grade.value, is_dlt=is_dlt)
+        _dlt_assessment(run, sid, subject.day0, window, day7 if is_dlt else None)
         dlts += is_dlt
     return state, dlts
 
 
-def _visits(run: _Run, sid: str, day0: dt.date, *, up_to_day: int, after_day: int = -1) -> None:
-    """Record each scheduled post-dose visit of the subject on its nominal day."""
+def _adverse_event(run: _Run, sid: str, day7: dt.date, grade: int, *, is_dlt: bool) -> TrialState:
+    ae_id = f"{sid}-AE1"
+    run.record(
+        AdverseEventRecorded(
+            subject_id=sid, date=day7, ae_id=ae_id, term=_DLT_TERM, onset=day7, grade=grade
+        )
+    )
+    adjudication = DltAdjudicated(
+        subject_id=sid,
+        date=day7 + dt.timedelta(days=1),
+        ae_id=ae_id,
+        is_dlt=is_dlt,
+        related=is_dlt,
+        reviewer=REVIEWER.user_id,
+    )
+    return run.record(adjudication, REVIEWER)
+
+
+def _dlt_assessment(
+    run: _Run, sid: str, day0: dt.date, window: int, dlt_onset: dt.date | None
+) -> None:
+    """The DLT assessment form at the visit that closes the window (when the study has it)."""
+    closing = [v.id for v in run.study.visits if v.day == window]
+    values: dict[str, object] = {
+        "window_complete": True,
+        "dlt_evaluable": True,
+        "dlt_occurred": dlt_onset is not None,
+        "adjudicated_by": REVIEWER.name,
+        "adjudicated_on": day0 + dt.timedelta(days=window),
+    }
+    if dlt_onset is not None:
+        values |= {"dlt_ae_term": _DLT_TERM, "dlt_onset_date": dlt_onset}
+    for visit_id in closing:
+        run.enter(sid, visit_id, "dlt_assessment", values)
+
+
+def _visits(
+    run: _Run,
+    sid: str,
+    day0: dt.date,
+    days: tuple[int, int],
+    day7_platelets: Quantity | None = None,
+) -> None:
+    """Record each scheduled visit with ``days[0] < day <= days[1]``, with its blood count."""
+    after_day, up_to_day = days
     for visit in run.study.visits:
         if visit.day is not None and after_day < visit.day <= up_to_day:
             date = day0 + dt.timedelta(days=visit.day)
             run.record(VisitRecorded(subject_id=sid, date=date, visit_id=visit.id))
+            sampled_at = dt.datetime.combine(date, dt.time(8), tzinfo=dt.UTC)
+            platelets = day7_platelets if visit.day == 7 else None
+            run.enter(sid, visit.id, "cbc", _cbc(run, sampled_at, platelets))
 
 
 def _decide(
@@ -382,6 +480,6 @@ def _complete(run: _Run, state: TrialState) -> None:
     window = state.setup.dlt_window_days
     for sid, subject in state.subjects.items():
         if subject.day0 is not None:
-            _visits(run, sid, subject.day0, up_to_day=FOLLOW_UP_DAYS, after_day=window)
+            _visits(run, sid, subject.day0, (window, FOLLOW_UP_DAYS))
             end = subject.day0 + dt.timedelta(days=FOLLOW_UP_DAYS)
             run.record(SubjectLeft(subject_id=sid, date=end, outcome="completed"))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import URL, func, select
 
+from trialdesk.conduct.events import FormEntryRecorded
 from trialdesk.conduct.state import Status, TrialState
 from trialdesk.service import trial_state
 from trialdesk.service.simulated_trial import SimulatedTrial, run_simulated_trial
 from trialdesk.store.engine import open_engine
 from trialdesk.store.trial_schema import EventRow
+from trialdesk.store.trials import load_events, trial_by_nct
 
 STUDY_YAML = (
     Path(__file__).resolve().parents[3] / "studies" / "NCT07329959" / "study.yaml"
@@ -58,3 +61,50 @@ def test_certain_toxicity_at_the_start_de_escalates_and_stops_below(tmp_path: Pa
     engine.dispose()
     assert events > 0
     assert result.audit_entries == events + 1  # one entry per event, and the trial's creation
+
+
+FORMS_YAML = (
+    Path(__file__).resolve().parents[3] / "studies" / "NCT07329959" / "forms.yaml"
+).read_text("utf-8")
+
+
+def test_labs_are_form_entries_and_the_dlt_is_graded_from_the_day_7_count(
+    tmp_path: Path,
+) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'forms.db'}")
+    try:
+        result = run_simulated_trial(
+            engine, STUDY_YAML, (0.0, 1.0, 1.0), seed=3, forms_yaml=FORMS_YAML
+        )
+        state = trial_state(engine, "NCT07329959")
+        with engine.connect() as connection:
+            trial = trial_by_nct(connection, "NCT07329959")
+            entries = [
+                event
+                for _, event in load_events(connection, trial.id)
+                if isinstance(event, FormEntryRecorded)
+            ]
+    finally:
+        engine.dispose()
+    assert result.audit_verified
+    infused = {sid: s for sid, s in state.subjects.items() if s.day0 is not None}
+    cbc = {(e.subject_id, e.visit_id): e.values for e in entries if e.form_id == "cbc"}
+    # A blood count at every post-dose visit of the seed's schedule, for every infused subject.
+    for sid, subject in infused.items():
+        assert {visit for visit, _ in subject.visits} <= {v for s, v in cbc if s == sid}
+    # Level 1 is certainly toxic: each of its subjects has a grade 4 count (< 25 x 10^9/L,
+    # CTCAE v5.0 "Platelet count decreased") on the Day-7 form, and a DLT assessment
+    # that names the DLT's term and onset (required when a DLT occurred).
+    assessments = {e.subject_id: e.values for e in entries if e.form_id == "dlt_assessment"}
+    for sid, subject in infused.items():
+        platelets = cbc[sid, "day_7"]["platelets"]
+        assert isinstance(platelets, dict)
+        count = Decimal(str(platelets["value"]))
+        if subject.level == 1:
+            assert count < 25
+            assert assessments[sid]["dlt_occurred"] is True
+            assert assessments[sid]["dlt_ae_term"] == "Platelet count decreased"
+            assert "dlt_onset_date" in assessments[sid]
+        else:
+            assert count >= 150
+            assert assessments[sid]["dlt_occurred"] is False
