@@ -31,6 +31,7 @@ from trialdesk.protocol.design_config import design_request
 from trialdesk.protocol.forms import FormSet
 from trialdesk.protocol.study import Study
 from trialdesk.store.audit import AuditReport, last_entry_hash, verify_audit
+from trialdesk.store.form_entries import latest_form_entry
 from trialdesk.store.forms_yaml import parse_form_set_text
 from trialdesk.store.study_yaml import parse_study_text
 from trialdesk.store.trials import (
@@ -129,19 +130,61 @@ def record_form_entry(  # noqa: PLR0913 - the entry and who writes it, when and 
     if validation.issues:
         details = "; ".join(issue.message for issue in validation.issues)
         raise FormEntryError("form.invalid", f"{form_id}: {details}")
-    subject = trial_state(engine, nct_id).subjects.get(subject_id)
-    done = 0 if subject is None else subject.form_version(visit_id, form_id)
+    new_values = json.loads(validation.model_dump_json())["values"]
+    with engine.connect() as connection:
+        trial = trial_by_nct(connection, nct_id)
+        stored = latest_form_entry(connection, trial.id, subject_id, visit_id, form_id)
+    if stored is not None:
+        seq, previous = stored
+        if (_clinical(previous.values), previous.form_version) == (
+            _clinical(new_values),
+            form.version,
+        ):
+            notice = Notice(
+                "form.identical_replay",
+                f"{form_id} at {visit_id} for {subject_id} already holds these values "
+                f"(version {previous.entry_version}): nothing written",
+            )
+            return Recorded(seq, (notice,), trial_state(engine, nct_id))
+        if reason is None or not reason.strip():
+            raise FormEntryError("form.conflict", _conflict(previous, new_values, form.version))
     event = FormEntryRecorded(
         subject_id=subject_id,
         date=on,
         visit_id=visit_id,
         form_id=form_id,
         form_version=form.version,
-        entry_version=done + 1,
-        values=json.loads(validation.model_dump_json())["values"],
+        entry_version=1 if stored is None else stored[1].entry_version + 1,
+        values=new_values,
         reason=reason,
     )
     return record_event(engine, nct_id, event, actor, reason=reason)
+
+
+def _clinical(value: object) -> object:
+    """An entry's values without how each was typed (``as_entered``): 68.5 kg == 68500 g."""
+    if isinstance(value, dict):
+        return {k: _clinical(v) for k, v in value.items() if k != "as_entered"}
+    if isinstance(value, list):
+        return [_clinical(v) for v in value]
+    return value
+
+
+def _conflict(previous: FormEntryRecorded, new_values: dict[str, object], version: str) -> str:
+    """What differs from the stored version, item by item (PART11 C6: never silent)."""
+    keys = sorted(set(previous.values) | set(new_values))
+    changed = [
+        f"{key}: {previous.values.get(key)!r} -> {new_values.get(key)!r}"
+        for key in keys
+        if previous.values.get(key) != new_values.get(key)
+    ]
+    if previous.form_version != version:
+        changed.append(f"form version {previous.form_version} -> {version}")
+    return (
+        f"{previous.form_id} at {previous.visit_id} for {previous.subject_id} already holds "
+        f"version {previous.entry_version}; a correction needs a reason. Differences: "
+        + "; ".join(changed)
+    )
 
 
 @functools.lru_cache(maxsize=8)
