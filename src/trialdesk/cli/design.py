@@ -533,6 +533,8 @@ def _decision_view(decision: Decision) -> Table:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("next level", "stop" if decision.stop else str(decision.next_level))
+    if decision.next_cohort_size is not None:
+        table.add_row("next cohort", f"{decision.next_cohort_size} subject(s)")
     table.add_row("MTD", "-" if decision.mtd is None else str(decision.mtd))
     table.add_row("reason", decision.reason)
     table.add_row("counts", ", ".join(f"{label}: {c}" for label, c in decision.counts))
