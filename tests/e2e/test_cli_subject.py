@@ -274,28 +274,31 @@ def test_one_subject_from_registration_to_dlt_adjudication(tmp_path: Path) -> No
         COORD,
     )
     assert "recorded vital_signs at day_3" in entered
-    again = runner.invoke(
-        app,
-        [
-            "form",
-            "enter",
-            *common,
-            "--subject",
-            "S1",
-            "--visit",
-            "day_3",
-            "--form",
-            "vital_signs",
-            "--values",
-            str(vitals),
-            "--date",
-            "2026-06-23",
-            "--as",
-            COORD,
-        ],
-    )
-    assert again.exit_code == 2  # a second entry corrects the first: it needs a reason
-    assert "form.correction_without_reason" in again.output
+    again_args = [
+        "form",
+        "enter",
+        *common,
+        "--subject",
+        "S1",
+        "--visit",
+        "day_3",
+        "--form",
+        "vital_signs",
+        "--values",
+        str(vitals),
+        "--date",
+        "2026-06-23",
+        "--as",
+        COORD,
+    ]
+    again = runner.invoke(app, again_args)
+    assert again.exit_code == 0  # the same values again: an identical replay writes nothing
+    assert "nothing written" in again.output
+    vitals.write_text(vitals.read_text("utf-8").replace('"heart_rate": 70', '"heart_rate": 80'))
+    changed = runner.invoke(app, again_args)
+    assert changed.exit_code == 2  # a differing value corrects the first: it needs a reason
+    assert "form.conflict" in changed.output
+    assert "heart_rate: 70 -> 80" in changed.output
     due = _run("visits", "due", *common, "--subject", "S1", "--today", "2026-06-27")
     assert "done" in due
     assert "due" in due  # Day 7 (June 27) is due

@@ -131,7 +131,7 @@ def test_db_backup_and_restore_from_the_command_line(tmp_path: Path) -> None:
     restored = f"sqlite:///{tmp_path / 'restored.db'}"
     result = runner.invoke(app, ["db", "restore", "--from", str(backup), "--db", restored])
     assert result.exit_code == 0, result.output
-    assert "audit trail verified (2 entries)" in result.stdout  # the trial and its forms
+    assert "audit trail verified (3 entries)" in result.stdout  # the account, trial, forms
     again = runner.invoke(app, ["db", "restore", "--from", str(backup), "--db", restored])
     assert again.exit_code == 2
     assert "never overwrites" in again.output

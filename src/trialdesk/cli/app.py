@@ -20,6 +20,7 @@ from trialdesk.cli import (  # noqa: F401 - importing them registers their `calc
     calc_gli,
     calc_sgrq,
 )
+from trialdesk.cli.audit import audit_list_command
 from trialdesk.cli.calc import calc_app
 from trialdesk.cli.criteria import criteria_app, screen_command
 from trialdesk.cli.demo import demo_json, parse_probabilities, render_demo, run_demo_trial
@@ -29,6 +30,7 @@ from trialdesk.cli.prescreen import prescreen_command
 from trialdesk.cli.subject import ae_app, dlt_app, form_app, subject_app, visits_app
 from trialdesk.cli.summary import render_problems, render_summary
 from trialdesk.cli.trial import audit_app, db_app, decide_command, log_command, trial_app
+from trialdesk.cli.user import user_app
 from trialdesk.errors import RecordError, TrialdeskError
 from trialdesk.protocol import import_study, parse_record_text
 from trialdesk.protocol.study import Study
@@ -63,6 +65,8 @@ app.command("screen")(screen_command)
 app.command("prescreen")(prescreen_command)
 app.add_typer(trial_app, name="trial")
 app.add_typer(audit_app, name="audit")
+audit_app.command("list")(audit_list_command)
+app.add_typer(user_app, name="user")
 app.add_typer(db_app, name="db")
 app.add_typer(subject_app, name="subject")
 app.add_typer(ae_app, name="ae")

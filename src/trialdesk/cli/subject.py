@@ -399,4 +399,8 @@ def form_enter(
                 on=_date(date),
                 reason=reason,
             )
+    replays = [n.message for n in recorded.notices if n.rule == "form.identical_replay"]
+    if replays:
+        typer.echo(replays[0])
+        return
     typer.echo(f"recorded {form} at {visit} for {subject} (event {recorded.seq})")

@@ -30,7 +30,8 @@ from trialdesk.errors import ConductError, NotFoundError, TrialdeskError
 from trialdesk.protocol.design_config import design_request
 from trialdesk.protocol.forms import FormSet
 from trialdesk.protocol.study import Study
-from trialdesk.store.audit import AuditReport, last_entry_hash, verify_audit
+from trialdesk.service.users import ready_schema
+from trialdesk.store.audit import AuditReport, last_entry_hash, lock_audit_trail, verify_audit
 from trialdesk.store.form_entries import latest_form_entry
 from trialdesk.store.forms_yaml import parse_form_set_text
 from trialdesk.store.study_yaml import parse_study_text
@@ -44,7 +45,6 @@ from trialdesk.store.trials import (
     insert_forms,
     insert_trial,
     load_events,
-    lock_trial,
     trial_by_nct,
 )
 
@@ -85,6 +85,7 @@ def init_trial(engine: Engine, study_yaml: str, actor: Actor, forms_yaml: str | 
     create_schema(engine)
     nct_id = study.identification.nct_id
     with engine.begin() as connection:
+        lock_audit_trail(connection)
         try:
             trial_by_nct(connection, nct_id)
         except NotFoundError:
@@ -218,6 +219,18 @@ def _cache_key(engine: Engine, trial_id: int) -> tuple[str, int]:
     return engine.url.render_as_string(hide_password=True), trial_id
 
 
+# Databases this process has seen at the newest schema: a database an earlier trialdesk
+# wrote is migrated on its first use (a few milliseconds), not refused half-way.
+_AT_HEAD: set[str] = set()
+
+
+def _ready(engine: Engine) -> None:
+    key = engine.url.render_as_string(hide_password=True)
+    if key not in _AT_HEAD:
+        ready_schema(engine, create=False)
+        _AT_HEAD.add(key)
+
+
 def _state(connection: Connection, trial: StoredTrial) -> tuple[TrialState, str]:
     """The trial's state and the newest audit entry's hash, replaying only what is new."""
     key = _cache_key(connection.engine, trial.id)
@@ -245,6 +258,7 @@ def study_of(engine: Engine, nct_id: str) -> Study:
 
 def trial_state(engine: Engine, nct_id: str) -> TrialState:
     """The trial's current state, replayed from its events."""
+    _ready(engine)
     with engine.connect() as connection:
         return _state(connection, trial_by_nct(connection, nct_id))[0]
 
@@ -260,9 +274,10 @@ def record_event(  # noqa: PLR0913 - who, why and from where are part of every w
 ) -> Recorded:
     """Apply ``event`` to the trial and store it with its audit entry, in one transaction."""
     _check_authority(event, actor)
+    _ready(engine)
     with engine.begin() as connection:
         trial = trial_by_nct(connection, nct_id)
-        lock_trial(connection, trial.id)
+        lock_audit_trail(connection)
         state, newest = _state(connection, trial)
         new_state, notices = apply(state, event)
         change = _change(state, new_state, event)

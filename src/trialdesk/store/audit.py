@@ -6,7 +6,9 @@ content in canonical JSON) and its own content with the previous entry's hash
 entry edited, deleted or inserted outside the application breaks the chain at a
 named entry; a trial event edited or deleted outside it no longer matches the hash
 its entry holds, and is named; an event with no entry was written around the
-application, and is named too (Part 11 §11.10(a); PART11.md A7).
+application, and is named too (Part 11 §11.10(a); PART11.md A7). The study
+definitions, forms, user accounts and role grants are rehashed the same way: each
+row must still match the hash its audit entry holds (PART11.md A9).
 """
 
 from __future__ import annotations
@@ -14,20 +16,31 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, text
 
-from trialdesk.store.trial_schema import AuditRow, EventRow, FormsRow, TrialRow
+from trialdesk.store.trial_schema import (
+    AuditRow,
+    Base,
+    EventRow,
+    FormsRow,
+    TrialRow,
+    UserGrantRow,
+    UserRow,
+)
 
 __all__ = [
     "AuditEntry",
     "AuditReport",
     "definition_record",
     "event_record",
+    "grant_record",
     "hash_record",
+    "lock_audit_trail",
+    "user_record",
     "verify_audit",
     "write_audit",
 ]
@@ -57,6 +70,33 @@ def event_record(row: Mapping[Any, Any]) -> dict[str, object]:
         "actor_id": row["actor_id"],
         "reason": row["reason"],
         "source": row["source"],
+    }
+
+
+def _utc_time(value: object) -> str:
+    return _utc_text(value.isoformat() if isinstance(value, dt.datetime) else str(value))
+
+
+def user_record(row: Mapping[Any, Any]) -> dict[str, object]:
+    """The hashed content of a ``users`` row (every column but ``id``)."""
+    return {
+        "user_id": row["user_id"],
+        "name": row["name"],
+        "role": row["role"],
+        "site": row["site"],
+        "created_at": _utc_time(row["created_at"]),
+    }
+
+
+def grant_record(row: Mapping[Any, Any]) -> dict[str, object]:
+    """The hashed content of a ``user_grants`` row (every column but ``id``)."""
+    return {
+        "user_row_id": row["user_row_id"],
+        "role": row["role"],
+        "site": row["site"],
+        "granted_by": row["granted_by"],
+        "reason": row["reason"],
+        "granted_at": _utc_time(row["granted_at"]),
     }
 
 
@@ -117,6 +157,17 @@ _INSERT_ENTRY = insert(AuditRow)
 def last_entry_hash(connection: Connection) -> str:
     """The hash of the newest audit entry (``""`` when the trail is empty)."""
     return connection.execute(_LAST_HASH).scalar_one_or_none() or ""
+
+
+def lock_audit_trail(connection: Connection) -> None:
+    """Serialise every writer of the chain: trial events, accounts, grants, exports.
+
+    SQLite's transactions begin ``IMMEDIATE`` and already hold the write lock; on
+    PostgreSQL this table lock waits for every open insert into the trail to commit,
+    so the newest entry read next is the one this transaction chains to.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("LOCK TABLE audit_entries IN SHARE ROW EXCLUSIVE MODE"))
 
 
 def write_audit(connection: Connection, entry: AuditEntry, prev_hash: str | None = None) -> str:
@@ -192,15 +243,24 @@ def definition_record(table: str, row: Mapping[Any, Any]) -> dict[str, object]:
     return {"trial_id": row["trial_id"], "forms_sha256": digest, "created_at": at}
 
 
+_RECORDS: tuple[tuple[str, type[Base], Callable[[str, Mapping[Any, Any]], dict[str, object]]], ...]
+_RECORDS = (
+    ("trials", TrialRow, definition_record),
+    ("trial_forms", FormsRow, definition_record),
+    ("users", UserRow, lambda _table, row: user_record(row)),
+    ("user_grants", UserGrantRow, lambda _table, row: grant_record(row)),
+)
+
+
 def _definition_problems(connection: Connection, rows: Sequence[Mapping[Any, Any]]) -> list[str]:
-    """Each study definition and forms row must still hash to what its audit entry holds."""
+    """Each definition, forms, user and grant row must still hash to what its entry holds."""
     problems: list[str] = []
-    for table, model in (("trials", TrialRow), ("trial_forms", FormsRow)):
+    for table, model, record in _RECORDS:
         expected = {r["record_key"]: r["record_hash"] for r in rows if r["record_table"] == table}
         stored = connection.execute(select(model)).mappings().all()
         for row in stored:
             key = str(row["id"])
-            if expected.get(key) != hash_record(table, key, definition_record(table, row)):
+            if expected.get(key) != hash_record(table, key, record(table, row)):
                 problems.append(f"{table} row {key}: edited or written outside trialdesk")
         keys = {str(row["id"]) for row in stored}
         problems.extend(f"{table} row {key}: deleted" for key in expected if key not in keys)

@@ -5,8 +5,9 @@ begins ``IMMEDIATE``: it takes the write lock at the start, so two writers are
 serialised instead of one failing half-way. ``synchronous=NORMAL`` is SQLite's
 recommended setting under WAL: a transaction is atomic and survives the process
 being killed, but a power loss or OS crash may lose the last commits (never
-half of one); run PostgreSQL where that matters. PostgreSQL serialises writers of one
-trial with a row lock (:func:`trialdesk.store.trials.lock_trial`).
+half of one); run PostgreSQL where that matters. On PostgreSQL every writer takes the
+audit trail's table lock first (:func:`trialdesk.store.audit.lock_audit_trail`), so the
+hash chain has one writer at a time, whatever trial or account it writes.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 __all__ = ["HEAD", "current_revision", "upgrade"]
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def _config() -> Config:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from trialdesk.store.utc_time import UtcDateTime
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -26,6 +28,7 @@ __all__ = [
     "EventRow",
     "FormsRow",
     "TrialRow",
+    "UserGrantRow",
     "UserRow",
     "append_only_statements",
 ]
@@ -54,7 +57,7 @@ class TrialRow(Base):
     nct_id: Mapped[str] = mapped_column(String(32), unique=True)
     study_yaml: Mapped[str] = mapped_column(Text)
     study_sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class FormsRow(Base):
@@ -66,11 +69,15 @@ class FormsRow(Base):
     trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id"), index=True)
     forms_yaml: Mapped[str] = mapped_column(Text)
     forms_sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class UserRow(Base):
-    """A person who acts: a unique, never reused id, a printed name, a role and a site."""
+    """A person who acts: a unique, never reused id, a printed name, a role and a site.
+
+    ``role`` and ``site`` are those the account was created with; a later change is a
+    :class:`UserGrantRow`, never an update of this row.
+    """
 
     __tablename__ = "users"
 
@@ -79,7 +86,25 @@ class UserRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(64))
     site: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class UserGrantRow(Base):
+    """A role and site given to a user from ``granted_at`` on, by whom and why.
+
+    The user's role and site are those of their newest grant, or of the account when
+    it has none (PART11.md A9: a role change is recorded, never written over).
+    """
+
+    __tablename__ = "user_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_row_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str] = mapped_column(String(200))
+    granted_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class EventRow(Base):
@@ -92,7 +117,7 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(64))
     subject_id: Mapped[str | None] = mapped_column(String(64), index=True)
     payload: Mapped[str] = mapped_column(Text)
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))
@@ -109,7 +134,7 @@ class AuditRow(Base):
     __tablename__ = "audit_entries"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     actor_user_id: Mapped[str] = mapped_column(String(64))
     actor_name: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
@@ -127,7 +152,14 @@ class AuditRow(Base):
 
 
 #: Tables whose rows are never updated or deleted (refused by a trigger).
-APPEND_ONLY_TABLES = ("trials", "users", "trial_events", "audit_entries", "trial_forms")
+APPEND_ONLY_TABLES = (
+    "trials",
+    "users",
+    "trial_events",
+    "audit_entries",
+    "trial_forms",
+    "user_grants",
+)
 
 _SQLITE_TRIGGER = """
 CREATE TRIGGER {table}_{verb}_refused BEFORE {verb} ON {table}

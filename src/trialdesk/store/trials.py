@@ -26,7 +26,8 @@ from trialdesk.store.audit import (
     write_audit,
 )
 from trialdesk.store.migrate import upgrade
-from trialdesk.store.trial_schema import AuditRow, EventRow, FormsRow, TrialRow, UserRow
+from trialdesk.store.trial_schema import AuditRow, EventRow, FormsRow, TrialRow
+from trialdesk.store.users import ensure_account
 
 __all__ = [
     "Actor",
@@ -39,7 +40,6 @@ __all__ = [
     "insert_forms",
     "insert_trial",
     "load_events",
-    "lock_trial",
     "trial_by_nct",
 ]
 
@@ -55,7 +55,6 @@ def _new_id(result: CursorResult[Any]) -> int:
 
 
 # Statements built once: constructing them costs more than running them on SQLite.
-_USER_BY_ID = select(UserRow.id).where(UserRow.user_id == bindparam("user_id"))
 _TRIAL_BY_NCT = select(TrialRow.id, TrialRow.study_yaml).where(
     TrialRow.nct_id == bindparam("nct_id")
 )
@@ -89,25 +88,22 @@ class Actor:
         self.user_id, self.name, self.role, self.site = user_id, name, role, site
 
 
-def ensure_user(connection: Connection, actor: Actor) -> int:
-    """The user's row id, inserting the user on first use (ids are never reused)."""
-    found = connection.execute(_USER_BY_ID, {"user_id": actor.user_id}).one_or_none()
-    if found is not None:
-        return int(found.id)
-    result = connection.execute(
-        insert(UserRow).values(
-            user_id=actor.user_id,
-            name=actor.name,
-            role=actor.role,
-            site=actor.site,
-            created_at=utc_now(),
-        )
-    )
-    return _new_id(result)
+def ensure_user(connection: Connection, actor: Actor, *, source: str = "cli") -> int:
+    """The user's row id, creating the account on first use with its "user.create" entry.
+
+    An existing account is never changed by acting as it: a different name, role or
+    site is refused (:func:`trialdesk.store.users.ensure_account`); a role change is a
+    grant (``trialdesk user grant``). Ids are never reused.
+    """
+    return ensure_account(connection, actor, source=source)[0]
 
 
 def insert_trial(connection: Connection, nct_id: str, study_yaml: str, actor: Actor) -> int:
-    """A new trial row for a reviewed study definition, with its audit entry."""
+    """A new trial row for a reviewed study definition, with its audit entry.
+
+    The creator's account is created on first use, as for any write (PART11 A9).
+    """
+    ensure_account(connection, actor, source="cli")
     digest = hashlib.sha256(study_yaml.encode("utf-8")).hexdigest()
     now = utc_now()
     result = connection.execute(
@@ -199,12 +195,6 @@ def trial_by_nct(connection: Connection, nct_id: str) -> StoredTrial:
     return StoredTrial(int(row.id), str(row.study_yaml))
 
 
-def lock_trial(connection: Connection, trial_id: int) -> None:
-    """Serialise writers of one trial: a row lock on PostgreSQL (SQLite began IMMEDIATE)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(select(TrialRow.id).where(TrialRow.id == trial_id).with_for_update())
-
-
 def load_events(connection: Connection, trial_id: int, after: int = 0) -> list[tuple[int, Event]]:
     """The trial's events recorded after sequence number ``after``, in order, with their seq."""
     rows = connection.execute(_EVENTS_AFTER, {"trial_id": trial_id, "after": after})
@@ -231,7 +221,8 @@ def append_event(  # noqa: PLR0913 - an audit entry needs all of these
 
     Returns the event's sequence number and its audit entry's hash.
     """
-    user_row = ensure_user(connection, actor)
+    user_row, created = ensure_account(connection, actor, source=source, prev_hash=prev_hash)
+    prev_hash = created or prev_hash  # the account's entry, when this write created it
     now = utc_now()
     subject_id = getattr(event, "subject_id", None)
     payload = json.dumps(

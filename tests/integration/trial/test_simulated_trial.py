@@ -12,7 +12,7 @@ from trialdesk.conduct.state import Status, TrialState
 from trialdesk.service import trial_state
 from trialdesk.service.simulated_trial import SimulatedTrial, run_simulated_trial
 from trialdesk.store.engine import open_engine
-from trialdesk.store.trial_schema import EventRow
+from trialdesk.store.trial_schema import EventRow, UserRow
 from trialdesk.store.trials import load_events, trial_by_nct
 
 STUDY_YAML = (
@@ -58,9 +58,11 @@ def test_certain_toxicity_at_the_start_de_escalates_and_stops_below(tmp_path: Pa
     engine = open_engine(url.render_as_string(hide_password=False))
     with engine.connect() as connection:
         events = connection.execute(select(func.count()).select_from(EventRow)).scalar_one()
+        users = connection.execute(select(func.count()).select_from(UserRow)).scalar_one()
     engine.dispose()
     assert events > 0
-    assert result.audit_entries == events + 1  # one entry per event, and the trial's creation
+    # one entry per event, the trial's creation, and each account's creation (on first use)
+    assert result.audit_entries == events + 1 + users
 
 
 FORMS_YAML = (

@@ -54,7 +54,8 @@ def test_A1_every_event_is_written_with_its_audit_entry(trial_engine: Engine) ->
     init_trial(trial_engine, STUDY_YAML, COORDINATOR)
     _eligible(trial_engine, "S1")
     assert _count(trial_engine, EventRow) == 3
-    assert _count(trial_engine, AuditRow) == 4  # the trial's creation, and one per event
+    # the trial's creation, the coordinator's account (made on first use), and one per event
+    assert _count(trial_engine, AuditRow) == 5
     assert audit_verify(trial_engine).verified
 
 
@@ -127,9 +128,9 @@ def test_A7_verify_names_a_deleted_event_and_a_deleted_audit_entry(trial_engine:
     _drop_guard(trial_engine, "audit_entries")
     with trial_engine.begin() as connection:
         connection.execute(text("DELETE FROM trial_events WHERE seq = 3"))
-        connection.execute(text("DELETE FROM audit_entries WHERE seq = 2"))
+        connection.execute(text("DELETE FROM audit_entries WHERE seq = 3"))  # event 1's
     problems = audit_verify(trial_engine).problems
-    assert "audit entry 3: the chain breaks before it (entry missing)" in problems
+    assert "audit entry 4: the chain breaks before it (entry missing)" in problems
     assert "trial event 1: no audit entry (written outside trialdesk)" in problems
     assert "trial event 3: deleted (its audit entry remains)" in problems
 

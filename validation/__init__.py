@@ -1,0 +1,1 @@
+"""Release validation: the requirement -> test -> result pack (PART11 C12)."""
