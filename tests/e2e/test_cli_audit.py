@@ -14,7 +14,7 @@ from trialdesk.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 STUDY = REPO / "studies" / "NCT07329959" / "study.yaml"
-ODM_XSD = REPO.parent / "shared" / "schemas" / "odm-1.3.2" / "ODM1-3-2.xsd"
+ODM_XSD = REPO / "tests" / "data" / "schemas" / "odm-1.3.2" / "ODM1-3-2.xsd"  # official CDISC XSD
 runner = CliRunner()
 PI = "pi1:Dr Wang:principal_investigator:Hangzhou"
 COORD = "coord1:Chen Li:coordinator:Hangzhou"

@@ -31,7 +31,9 @@ from trialdesk.store.trial_schema import AuditRow
 STUDY_DIR = Path(__file__).resolve().parents[3] / "studies" / "NCT07329959"
 STUDY_YAML = (STUDY_DIR / "study.yaml").read_text("utf-8")
 FORMS_YAML = (STUDY_DIR / "forms.yaml").read_text("utf-8")
-ODM_XSD = Path(__file__).resolve().parents[4] / "shared" / "schemas" / "odm-1.3.2" / "ODM1-3-2.xsd"
+ODM_XSD = (  # a copy of ../shared/schemas/odm-1.3.2 (official CDISC XSD, MIT; see its README)
+    Path(__file__).resolve().parents[2] / "data" / "schemas" / "odm-1.3.2" / "ODM1-3-2.xsd"
+)
 NCT = "NCT07329959"
 DAY = dt.date(2026, 6, 1)
 PI = Actor("pi1", "Dr Wang", "principal_investigator", "Hangzhou")
