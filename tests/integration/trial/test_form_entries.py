@@ -49,7 +49,9 @@ def _enter(engine: Engine, values: dict[str, object], reason: str | None = None)
     )
 
 
-def test_an_entry_is_validated_stored_and_audited(trial_engine: Engine) -> None:
+def test_C4_endpoint_collection_an_entry_is_validated_stored_and_audited(
+    trial_engine: Engine,
+) -> None:
     init_trial(trial_engine, STUDY_YAML, NURSE, FORMS_YAML)
     record_event(trial_engine, NCT, SubjectRegistered(subject_id="S1", date=DAY, site="H"), NURSE)
     _enter(trial_engine, VITALS)
@@ -65,7 +67,7 @@ def test_an_entry_is_validated_stored_and_audited(trial_engine: Engine) -> None:
     assert audit_verify(trial_engine).verified
 
 
-def test_invalid_values_are_refused_item_by_item_and_nothing_is_written(
+def test_C3_invalid_values_are_refused_item_by_item_at_capture_and_nothing_is_written(
     trial_engine: Engine,
 ) -> None:
     init_trial(trial_engine, STUDY_YAML, NURSE, FORMS_YAML)

@@ -106,7 +106,7 @@ def refused(rule: str, **kwargs: object) -> DoseRefusedError:
         (2, "56240000", "44992000", "67488000"),
     ],
 )
-def test_seed_levels_times_weight_exactly(
+def test_C4_dosing_seed_levels_times_weight_exactly(
     label: int, target: str, lowest: str, highest: str
 ) -> None:
     result = dose(dose_level=LEVELS[label])

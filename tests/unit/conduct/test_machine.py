@@ -108,7 +108,9 @@ def _confirm(state: TrialState, day: dt.date) -> TrialState:
     return _run(state, event)
 
 
-def test_a_whole_3_plus_3_trial_escalates_expands_and_stops(setup: TrialSetup) -> None:
+def test_C4_dose_assignment_a_whole_3_plus_3_trial_escalates_expands_and_stops(
+    setup: TrialSetup,
+) -> None:
     state = start_trial(setup)
     assert (state.cohorts[0].level, state.cohorts[0].slots) == (1, 3)  # the seed starts at 1
     for sid in ("S1", "S2", "S3"):
