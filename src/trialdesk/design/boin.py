@@ -245,7 +245,7 @@ class Boin:
     def _cut_last_cohort(self, state: TrialState, decision: Decision) -> Decision:
         """After titration the cap may fall inside a cohort: the last one is cut short."""
         left = self._design.max_subjects - sum(c.n for c in state.counts)
-        if decision.stop or left >= self.cohort_size:
+        if not self.titrates or decision.stop or left >= self.cohort_size:
             return decision
         reason = f"{decision.reason}; {left} subject(s) left to the maximum sample size"
         return replace(decision, reason=reason, next_cohort_size=left)
