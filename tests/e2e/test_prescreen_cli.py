@@ -177,6 +177,20 @@ def test_bad_input_exits_2_with_a_message(registry, rules_file, args, message) -
     assert message in output
 
 
+def test_a_malformed_as_of_is_refused_by_name(registry, rules_file) -> None:
+    code, output = _invoke("--db", registry, "--rules", str(rules_file), "--as-of", "2026-13-01")
+    assert code == 2
+    assert "argument `--as-of` got '2026-13-01'; expected a date YYYY-MM-DD" in output
+
+
+def test_without_as_of_the_date_is_today_in_utc(registry, rules_file) -> None:
+    before = dt.datetime.now(dt.UTC).date()
+    code, output = _invoke("--db", registry, "--rules", str(rules_file), "--json")
+    after = dt.datetime.now(dt.UTC).date()
+    assert code == 0, output
+    assert dt.date.fromisoformat(json.loads(output)["as_of"]) in {before, after}
+
+
 def test_a_database_without_the_tables_is_reported(tmp_path, rules_file) -> None:
     empty = tmp_path / "empty.db"
     empty.touch()

@@ -24,12 +24,13 @@ from sqlalchemy import URL, create_engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from trialdesk.cli.arguments import parse_date
 from trialdesk.cli.errors import user_errors
 from trialdesk.eligibility.criteria import RuleSet
 from trialdesk.eligibility.evaluate import Eligibility
 from trialdesk.errors import InputError, TrialdeskError
 from trialdesk.store import load_study
-from trialdesk.store.prescreen import PrescreenResult, prescreen
+from trialdesk.store.prescreen import PrescreenResult, prescreen_parallel
 
 __all__ = ["prescreen_command", "prescreen_json"]
 
@@ -60,15 +61,6 @@ def _rules(study_path: Path | None, rules_path: Path | None) -> RuleSet:
     return rules
 
 
-def _as_of(text: str | None) -> dt.date:
-    if text is None:
-        return dt.datetime.now(dt.UTC).astimezone().date()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError("--as-of", text, "a date YYYY-MM-DD") from None
-
-
 def _url(text: str) -> URL:
     try:
         url = make_url(text)
@@ -88,8 +80,7 @@ def _url(text: str) -> URL:
 def _run(url: URL, rules: RuleSet, as_of: dt.date) -> PrescreenResult:
     engine = create_engine(url, poolclass=NullPool)
     try:
-        with engine.connect() as connection:
-            return prescreen(connection, rules, as_of)
+        return prescreen_parallel(engine, rules, as_of)
     except SQLAlchemyError as error:
         where = url.render_as_string(hide_password=True)
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
@@ -141,7 +132,8 @@ def prescreen_command(
         Path | None, typer.Option("--rules", help="A rule-set file (YAML or JSON) instead.")
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Screening date, YYYY-MM-DD (default: today).")
+        str | None,
+        typer.Option("--as-of", help="Screening date, YYYY-MM-DD (default: today, UTC)."),
     ] = None,
     limit: Annotated[
         int, typer.Option("--limit", min=0, help="Candidates listed in the table (0: all).")
@@ -150,8 +142,9 @@ def prescreen_command(
 ) -> None:
     """Count the registry's subjects by verdict and list the candidates with their unknowns."""
     with user_errors():
+        day = parse_date(as_of, "--as-of")
         rules = _rules(study_path, rules_path)
-        result = _run(_url(db), rules, _as_of(as_of))
+        result = _run(_url(db), rules, day)
     if as_json:
         typer.echo(json.dumps(prescreen_json(result), indent=2, ensure_ascii=False))
         return

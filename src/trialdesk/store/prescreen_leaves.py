@@ -28,11 +28,9 @@ from sqlalchemy import (
     Integer,
     and_,
     case,
-    false,
     func,
     or_,
     select,
-    true,
     type_coerce,
 )
 
@@ -53,7 +51,6 @@ __all__ = [
     "decline_code",
     "fact_code",
     "one_of",
-    "truth_of",
 ]
 
 #: Bound of a stored ``*_micro`` value, and of the difference of two.
@@ -93,8 +90,8 @@ def day(column: ColumnElement[dt.date]) -> ColumnElement[int]:
     return type_coerce(column, Integer)
 
 
-def _code(condition: ColumnElement[bool]) -> Code:
-    return case((condition, integer(_MET)), else_=integer(_NOT_MET))
+def _code(condition: ColumnElement[bool], scale: int = 1) -> Code:
+    return case((condition, integer(_MET * scale)), else_=integer(_NOT_MET * scale))
 
 
 def _unit_limit(
@@ -183,10 +180,13 @@ def _stale(row: FromClause, scope: Scope, earliest: int) -> list[tuple[ColumnEle
     return [(day(row.c.date) < integer(start), integer(_UNKNOWN))]
 
 
-def compare_code(rule: Compare | Between, row: FromClause, scope: Scope, earliest: int) -> Code:
-    """The code of a comparison on ``row``, the subject's latest value of the measure.
+def compare_code(
+    rule: Compare | Between, row: FromClause, scope: Scope, earliest: int, scale: int = 1
+) -> Code:
+    """The code (times ``scale``) of a comparison on ``row``, the latest value of the measure.
 
-    Rows dated before ``earliest`` are filtered out by the caller.
+    Rows dated before ``earliest`` are filtered out by the caller. The code comes
+    scaled so that packing it into its slot costs no multiplication per row.
     """
     ends = _ends(rule)
     known = lexicon_measure(rule.measure)
@@ -204,7 +204,7 @@ def compare_code(rule: Compare | Between, row: FromClause, scope: Scope, earlies
             for (comparator, _), limit in zip(absolute, limits_in_unit, strict=True)
         ] + [condition for _, condition in relative]
         missing = [missing for missing, _ in relative]
-        met = _code(and_(*holds))
+        met = _code(and_(*holds), scale)
         return case((or_(*missing), integer(_UNKNOWN)), else_=met) if missing else met
 
     stale = _stale(row, scope, earliest)
@@ -311,18 +311,18 @@ def _leap(year: int) -> bool:
 
 
 def age_from_birth_date(
-    rule: Compare | Between, birth_date: ColumnElement[dt.date], as_of: dt.date
-) -> ColumnElement[bool] | None:
-    """The comparison on age in completed years from ``birth_date``; ``None`` if refused.
+    rule: Compare | Between, as_of: dt.date
+) -> Callable[[ColumnElement[dt.date]], ColumnElement[bool]] | None:
+    """The comparison on age in completed years, given a birth date; ``None`` if refused.
 
     ``age >= n`` is ``birth_date <= cutoff(n)``, so the age is never computed: each
     threshold becomes one date comparison (the evaluator's value is ``age_in_years``
-    in unit ``a``, dated the as-of date, with no reference limits).
+    in unit ``a``, dated the as-of date, with no reference limits). Returned as a
+    function of the birth-date column, which each query shape names differently.
     """
     known = lexicon_measure(rule.measure)
     analyte = known.analyte if known is not None else None
-    born = day(birth_date)
-    conditions: list[ColumnElement[bool]] = []
+    cutoffs: list[tuple[bool, int]] = []
     for comparator, threshold in _ends(rule):
         if threshold.relative:
             return None
@@ -331,9 +331,18 @@ def age_from_birth_date(
             return None
         years = compare_years(comparator, limit / MICRO)
         at_least = comparator in {Comparator.GT, Comparator.GE}
-        cutoff = integer(_birthday_cutoff(as_of, years))
-        conditions.append(born <= cutoff if at_least else born > cutoff)
-    return and_(*conditions)
+        cutoffs.append((at_least, _birthday_cutoff(as_of, years)))
+
+    def holds(birth_date: ColumnElement[dt.date]) -> ColumnElement[bool]:
+        born = day(birth_date)
+        return and_(
+            *(
+                born <= integer(cutoff) if at_least else born > integer(cutoff)
+                for at_least, cutoff in cutoffs
+            )
+        )
+
+    return holds
 
 
 def compare_years(comparator: Comparator, limit: Fraction) -> int:
@@ -357,9 +366,3 @@ def fact_code(facts: FromClause, name: str, scope: Scope) -> Code:
         in_scope = and_(date >= integer(scope.day - scope.within), date <= integer(scope.day))
     value = case((facts.c.present, integer(_MET)), else_=integer(_NOT_MET))
     return case((and_(facts.c.name == name, in_scope), value))
-
-
-def truth_of(code: ColumnElement[int]) -> ColumnElement[bool]:
-    """``TRUE`` for code 2, ``FALSE`` for 1, ``NULL`` for 0 or ``NULL``."""
-    # The simple form: the code is computed once, not once per branch.
-    return case({_MET: true(), _NOT_MET: false()}, value=code)
