@@ -256,25 +256,7 @@ def test_one_subject_from_registration_to_dlt_adjudication(tmp_path: Path) -> No
         ),
         "utf-8",
     )
-    entered = _run(
-        "form",
-        "enter",
-        *common,
-        "--subject",
-        "S1",
-        "--visit",
-        "day_3",
-        "--form",
-        "vital_signs",
-        "--values",
-        str(vitals),
-        "--date",
-        "2026-06-23",
-        "--as",
-        COORD,
-    )
-    assert "recorded vital_signs at day_3" in entered
-    again_args = [
+    enter_args = [
         "form",
         "enter",
         *common,
@@ -291,11 +273,13 @@ def test_one_subject_from_registration_to_dlt_adjudication(tmp_path: Path) -> No
         "--as",
         COORD,
     ]
-    again = runner.invoke(app, again_args)
+    entered = _run(*enter_args)
+    assert "recorded vital_signs at day_3" in entered
+    again = runner.invoke(app, enter_args)
     assert again.exit_code == 0  # the same values again: an identical replay writes nothing
     assert "nothing written" in again.output
     vitals.write_text(vitals.read_text("utf-8").replace('"heart_rate": 70', '"heart_rate": 80'))
-    changed = runner.invoke(app, again_args)
+    changed = runner.invoke(app, enter_args)
     assert changed.exit_code == 2  # a differing value corrects the first: it needs a reason
     assert "form.conflict" in changed.output
     assert "heart_rate: 70 -> 80" in changed.output

@@ -87,7 +87,7 @@ def pending_decision(state: TrialState, as_of: dt.date) -> Decision | Waiting:
         )
     window = state.setup.dlt_window_days
     if time_to_event_window(state.setup.design) is not None:
-        return _time_to_event_decision(state, as_of)
+        return _time_to_event_decision(state, window, as_of)
     pending = [
         sid
         for sid in cohort.members
@@ -102,21 +102,19 @@ def pending_decision(state: TrialState, as_of: dt.date) -> Decision | Waiting:
     return state.setup.design.decide(history(state, as_of))
 
 
-def _time_to_event_decision(state: TrialState, as_of: dt.date) -> Decision | Waiting:
+def _time_to_event_decision(state: TrialState, window: int, as_of: dt.date) -> Decision | Waiting:
     cohort = state.cohorts[-1]
     not_infused = [
         sid
         for sid in cohort.members
         if state.subjects[sid].day0 is None
-        and evaluability(state.subjects[sid], state.setup.dlt_window_days, as_of)
-        is Evaluability.PENDING
+        and evaluability(state.subjects[sid], window, as_of) is Evaluability.PENDING
     ]
     if not_infused:
         return Waiting(
             "tite.cohort_not_infused",
             f"cohort {cohort.index + 1}: waiting for the infusion of {', '.join(not_infused)}",
         )
-    window = state.setup.dlt_window_days
     unadjudicated = [
         sid for sid, subject in state.subjects.items() if _unadjudicated(subject, window)
     ]

@@ -34,6 +34,7 @@ from trialdesk.store.audit_query import (
 )
 from trialdesk.store.trials import Actor
 from trialdesk.store.users import ensure_account
+from trialdesk.store.utc_time import utc_now
 
 __all__ = [
     "AUDIT_READING_ROLES",
@@ -148,7 +149,7 @@ def audit_entries(
             audit_filter,
             tuple(load_audit_entries(connection, audit_filter)),
             _studies(connection),
-            dt.datetime.now(dt.UTC),
+            utc_now(),
             actor.user_id,
         )
         if export is not None:

@@ -137,12 +137,13 @@ class _Run:
     def record(self, event: Event, actor: Actor = COORDINATOR) -> TrialState:
         return record_event(self.engine, self.nct, event, actor, source="system").state
 
-    def enter(self, sid: str, visit_id: str, form_id: str, values: dict[str, object]) -> bool:
-        """Record a form entry when the trial has the form at that visit; whether it did."""
+    def enter(
+        self, sid: str, visit_id: str, on: dt.date, form_id: str, values: dict[str, object]
+    ) -> None:
+        """Record a form entry on ``on``, when the trial has the form at that visit."""
         forms = self.forms
         if forms is None or form_id not in forms.visit_forms.get(visit_id, ()):
-            return False
-        on = _date_of(values)
+            return
         record_form_entry(
             self.engine,
             self.nct,
@@ -153,17 +154,6 @@ class _Run:
             actor=COORDINATOR,
             on=on,
         )
-        return True
-
-
-def _date_of(values: dict[str, object]) -> dt.date:
-    for key in ("sampled_at", "adjudicated_on"):
-        value = values.get(key)
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-    raise TrialdeskError(f"a simulated entry has no date: {sorted(values)}")  # pragma: no cover
 
 
 def run_simulated_trial(  # noqa: PLR0913 - the options after * are keyword-only
@@ -421,17 +411,18 @@ def _dlt_assessment(
 ) -> None:
     """The DLT assessment form at the visit that closes the window (when the study has it)."""
     closing = [v.id for v in run.study.visits if v.day == window]
+    closed = day0 + dt.timedelta(days=window)
     values: dict[str, object] = {
         "window_complete": True,
         "dlt_evaluable": True,
         "dlt_occurred": dlt_onset is not None,
         "adjudicated_by": REVIEWER.name,
-        "adjudicated_on": day0 + dt.timedelta(days=window),
+        "adjudicated_on": closed,
     }
     if dlt_onset is not None:
         values |= {"dlt_ae_term": _DLT_TERM, "dlt_onset_date": dlt_onset}
     for visit_id in closing:
-        run.enter(sid, visit_id, "dlt_assessment", values)
+        run.enter(sid, visit_id, closed, "dlt_assessment", values)
 
 
 def _visits(
@@ -449,7 +440,7 @@ def _visits(
             run.record(VisitRecorded(subject_id=sid, date=date, visit_id=visit.id))
             sampled_at = dt.datetime.combine(date, dt.time(8), tzinfo=dt.UTC)
             platelets = day7_platelets if visit.day == 7 else None
-            run.enter(sid, visit.id, "cbc", _cbc(run, sampled_at, platelets))
+            run.enter(sid, visit.id, date, "cbc", _cbc(run, sampled_at, platelets))
 
 
 def _decide(

@@ -7,7 +7,6 @@ caller's transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from trialdesk.store.audit import (
 from trialdesk.store.migrate import upgrade
 from trialdesk.store.trial_schema import AuditRow, EventRow, FormsRow, TrialRow
 from trialdesk.store.users import ensure_account
+from trialdesk.store.utc_time import utc_now
 
 __all__ = [
     "Actor",
@@ -72,11 +72,6 @@ _INSERT_EVENT = insert(EventRow)
 def create_schema(engine: Engine) -> None:
     """Bring the database to the newest schema (Alembic migrations, triggers included)."""
     upgrade(engine)
-
-
-def utc_now() -> dt.datetime:
-    """The server's clock, in UTC (the only clock an audit time comes from)."""
-    return dt.datetime.now(dt.UTC)
 
 
 class Actor:

@@ -28,6 +28,7 @@ from trialdesk.store.audit import (
     write_audit,
 )
 from trialdesk.store.trial_schema import UserGrantRow, UserRow
+from trialdesk.store.utc_time import utc_now
 
 __all__ = [
     "Account",
@@ -163,7 +164,7 @@ def insert_user(  # noqa: PLR0913 - the account, who creates it, why and from wh
 
     ``prev_hash`` is the newest entry's hash when the caller has just read it.
     """
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     values = {
         "user_id": account.user_id,
         "name": account.name,
@@ -201,7 +202,7 @@ def insert_grant(  # noqa: PLR0913 - the grant, who gives it, why and from where
     source: str,
 ) -> str:
     """Give ``account`` a new role and site with its "user.grant" audit entry (its hash)."""
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     values = {
         "user_row_id": account.row_id,
         "role": role,

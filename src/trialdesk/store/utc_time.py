@@ -17,7 +17,12 @@ from sqlalchemy import DateTime, Dialect
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["UtcDateTime"]
+__all__ = ["UtcDateTime", "utc_now"]
+
+
+def utc_now() -> dt.datetime:
+    """The server's clock, in UTC (the only clock an audit time comes from)."""
+    return dt.datetime.now(dt.UTC)
 
 
 class _SqliteIsoText(sqlite.DATETIME):

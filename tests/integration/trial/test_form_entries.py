@@ -13,7 +13,7 @@ from trialdesk.conduct.events import SubjectRegistered
 from trialdesk.conduct.form_entry import FormEntryError
 from trialdesk.errors import NotFoundError
 from trialdesk.service import Actor, audit_verify, init_trial, record_event, trial_state
-from trialdesk.service.trial import record_form_entry
+from trialdesk.service.trial import Recorded, record_form_entry
 from trialdesk.store.trial_schema import AuditRow
 
 STUDY_DIR = Path(__file__).resolve().parents[3] / "studies" / "NCT07329959"
@@ -35,15 +35,17 @@ VITALS = {
 }
 
 
-def _enter(engine: Engine, values: dict[str, object], reason: str | None = None) -> None:
-    record_form_entry(
+def _enter(
+    engine: Engine, values: dict[str, object], reason: str | None = None, actor: Actor = NURSE
+) -> Recorded:
+    return record_form_entry(
         engine,
         NCT,
         subject_id="S1",
         visit_id="screening",
         form_id="vital_signs",
         values=values,
-        actor=NURSE,
+        actor=actor,
         on=DAY,
         reason=reason,
     )
@@ -105,16 +107,7 @@ def test_C6_an_identical_replay_writes_nothing_and_a_differing_value_is_a_named_
     _enter(trial_engine, VITALS)
     entries_before = audit_verify(trial_engine).entries
     # The same transfer sent again (spelled differently, same values once normalised).
-    replay = record_form_entry(
-        trial_engine,
-        NCT,
-        subject_id="S1",
-        visit_id="screening",
-        form_id="vital_signs",
-        values=VITALS | {"weight": {"value": "68500", "unit": "g"}},
-        actor=NURSE,
-        on=DAY,
-    )
+    replay = _enter(trial_engine, VITALS | {"weight": {"value": "68500", "unit": "g"}})
     assert [notice.rule for notice in replay.notices] == ["form.identical_replay"]
     assert audit_verify(trial_engine).entries == entries_before
     # A differing value is refused, naming the item, the stored and the new value.
@@ -132,16 +125,11 @@ def test_A10_a_correction_of_another_persons_entry_names_the_corrector(
     record_event(trial_engine, NCT, SubjectRegistered(subject_id="S1", date=DAY, site="H"), NURSE)
     _enter(trial_engine, VITALS)
     monitor_finding = "source document says 66.1 kg"
-    record_form_entry(
+    _enter(
         trial_engine,
-        NCT,
-        subject_id="S1",
-        visit_id="screening",
-        form_id="vital_signs",
-        values=VITALS | {"weight": {"value": "66.1", "unit": "kg"}},
-        actor=INVESTIGATOR,
-        on=DAY,
-        reason=monitor_finding,
+        VITALS | {"weight": {"value": "66.1", "unit": "kg"}},
+        monitor_finding,
+        INVESTIGATOR,
     )
     with trial_engine.connect() as connection:
         rows = connection.execute(
