@@ -54,7 +54,7 @@ from trialdesk.eligibility.criteria import RuleSet
 from trialdesk.eligibility.evaluate import Eligibility
 from trialdesk.store import load_study
 from trialdesk.store.prescreen import (
-    POSTGRESQL_SETTINGS,
+    POSTGRESQL_PART_SETTINGS,
     PrescreenResult,
     compile_prescreen,
     prescreen_parallel,
@@ -295,14 +295,14 @@ def _plan_lines(node: dict[str, Any], depth: int = 0) -> Iterator[str]:
 
 
 def plan_text(engine: Engine, rules: RuleSet, subjects: int) -> str:
-    """The engine's plan of the pre-screen statement (on SQLite, of one part's).
+    """The engine's plan of one part's statement (over every subject's key range).
 
     SQLite: ``EXPLAIN QUERY PLAN`` as printed. PostgreSQL: ``EXPLAIN (FORMAT JSON)`` with
-    the settings the pre-screen makes, one line per node (expressions left out: they
+    the settings a part runs with, one line per node (expressions left out: they
     repeat the rules' thresholds over screens of text).
     """
     sqlite = engine.dialect.name == "sqlite"
-    statement = compile_prescreen(rules, AS_OF, dialect=engine.dialect.name, ranged=sqlite)
+    statement = compile_prescreen(rules, AS_OF, dialect=engine.dialect.name, ranged=True)
     compiled = statement.compile(engine)
     values = compiled.construct_params(dict(zip(KEY_RANGE, (1, subjects), strict=True)))
     order = compiled.positiontup
@@ -311,7 +311,7 @@ def plan_text(engine: Engine, rules: RuleSet, subjects: int) -> str:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        for name, value in ({} if sqlite else POSTGRESQL_SETTINGS).items():
+        for name, value in ({} if sqlite else POSTGRESQL_PART_SETTINGS).items():
             cursor.execute(f"SET {name} = {value}")  # as prescreen() runs it
         cursor.execute(explain + str(compiled), params)
         rows = cursor.fetchall()
@@ -411,8 +411,8 @@ def main() -> None:
             plans |= found
     console.print(table)
     console.print(
-        f"{os.cpu_count()} CPUs: SQLite reads in parts on as many threads; PostgreSQL runs one "
-        f"statement with {PG_WORKERS} parallel workers"
+        f"{os.cpu_count()} CPUs: both engines read in parts on as many connections and threads "
+        "(PostgreSQL's parts share one snapshot, each on one core)"
     )
     if not options.no_plans:
         for name, plan in plans.items():

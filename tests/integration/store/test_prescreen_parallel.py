@@ -1,23 +1,31 @@
-"""The pre-screen in parts on a SQLite file equals the one-statement pre-screen.
+"""The pre-screen in parts equals the one-statement pre-screen, on SQLite and PostgreSQL.
 
 :func:`prescreen_parallel` cuts the subject keys into ranges read on connections of
 their own; whatever the number of workers (so of parts, some of them empty), the counts
 and the candidates in their order are those of :func:`prescreen` on one connection.
+On PostgreSQL every part reads the snapshot the lead transaction exported.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine
+from pytest_postgresql.executors import PostgreSQLExecutor
+from pytest_postgresql.janitor import DatabaseJanitor
+from sqlalchemy import URL, Engine, create_engine, select
 from sqlalchemy.pool import NullPool, StaticPool
 
 from strategies import ELIGIBILITY_SCREENING_DATE, eligibility_rule_sets, eligibility_subjects
-from trialdesk.store.prescreen import prescreen, prescreen_parallel
+from trialdesk.eligibility.subject import SubjectData
+from trialdesk.store.prescreen import _lead, _snapshot_part, prescreen, prescreen_parallel
 from trialdesk.store.prescreen_schema import metadata, save_subjects
+from trialdesk.store.prescreen_schema import subjects as subjects_table
 
 registries = st.integers(0, 9).flatmap(
     lambda n: st.tuples(*(eligibility_subjects(f"S{i}") for i in range(n)))
@@ -61,3 +69,86 @@ def test_a_database_in_memory_is_read_on_its_one_connection(rules, subjects) -> 
             assert result == prescreen(connection, rules, ELIGIBILITY_SCREENING_DATE)
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def committed_postgresql(postgresql_server: PostgreSQLExecutor) -> Iterator[Engine]:
+    """A database of its own on the worker's server: parts read committed rows only."""
+    janitor = DatabaseJanitor(
+        user=postgresql_server.user,
+        host=postgresql_server.host,
+        port=postgresql_server.port,
+        dbname="trialdesk_parts",
+        password=postgresql_server.password,
+    )
+    with janitor:
+        url = URL.create(
+            "postgresql+psycopg",
+            username=postgresql_server.user,
+            password=postgresql_server.password,
+            host=postgresql_server.host,
+            port=postgresql_server.port,
+            database="trialdesk_parts",
+        )
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def _registry(engine: Engine, subjects: Sequence[SubjectData]) -> Iterator[None]:
+    with engine.begin() as connection:
+        metadata.create_all(connection)
+        save_subjects(connection, subjects)
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            metadata.drop_all(connection)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@given(rules=eligibility_rule_sets(), subjects=registries, workers=st.integers(2, 4))
+def test_postgresql_parts_give_the_one_statement_result(
+    committed_postgresql, rules, subjects, workers
+) -> None:
+    with _registry(committed_postgresql, subjects):
+        parts = prescreen_parallel(
+            committed_postgresql, rules, ELIGIBILITY_SCREENING_DATE, workers=workers
+        )
+        with committed_postgresql.connect() as connection:
+            whole = prescreen(connection, rules, ELIGIBILITY_SCREENING_DATE)
+    assert parts == whole
+    assert sum(parts.counts.values()) == len(subjects)
+
+
+def _subjects(*names: str) -> list[SubjectData]:
+    return [
+        SubjectData(subject_id=name, screening_date=ELIGIBILITY_SCREENING_DATE) for name in names
+    ]
+
+
+def test_postgresql_parts_read_the_snapshot_the_lead_exported(committed_postgresql) -> None:
+    # A subject committed after the lead took its snapshot is not seen by a part.
+    with _registry(committed_postgresql, _subjects("S1", "S2")):
+        with _lead(committed_postgresql) as (snapshot, low, high):
+            with committed_postgresql.begin() as writer:
+                save_subjects(writer, _subjects("S3"))
+            with _snapshot_part(committed_postgresql, snapshot) as part:
+                seen = part.execute(select(subjects_table.c.subject_id)).scalars().all()
+        with committed_postgresql.connect() as connection:
+            now = connection.execute(select(subjects_table.c.subject_id)).scalars().all()
+    assert snapshot is not None
+    assert (low, high) == (1, 2)
+    assert sorted(seen) == ["S1", "S2"]
+    assert sorted(now) == ["S1", "S2", "S3"]
