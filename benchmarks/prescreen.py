@@ -76,7 +76,8 @@ PG_SETTINGS = (
     f"-c shared_buffers=2GB -c work_mem=256MB -c max_parallel_workers_per_gather={PG_WORKERS}"
 )
 _OBSERVATION_COLUMNS = (
-    "subject, measure, value_micro, unit, date, superseded_on, source, uln_micro, control_micro"
+    "subject, measure_id, value_micro, unit_id, date, superseded_on, source, uln_micro, "
+    "control_micro"
 )
 MICRO = 10**6
 
@@ -86,6 +87,8 @@ class Registry:
     """The synthetic registry as row-aligned columns (day numbers, micro-units)."""
 
     subjects: list[tuple[int, str, int | None]]
+    measures: list[tuple[int, str]]
+    units: list[tuple[int, str]]
     observations: list[tuple[object, ...]]
     facts: list[tuple[int, str, bool, None, str]]
     attestations: list[tuple[int, str, bool, str, int, bool]]
@@ -132,19 +135,26 @@ def generate(n: int, seed: int = 2026) -> Registry:
     born = [None if gap else int(b) for b, gap in zip(birth, unknown_birth, strict=True)]
     subjects = list(zip(ids.tolist(), (f"S{i:07d}" for i in ids.tolist()), born, strict=True))
     panel_day = today - rng.integers(0, 41, n)
+    panel = _panel(rng, n)
+    measure_keys = {measure: key for key, (measure, *_) in enumerate(panel, start=1)}
+    unit_keys: dict[str, int] = {}
+    for *_, units, _ in panel:
+        for unit in sorted(set(units.tolist())):
+            unit_keys.setdefault(unit, len(unit_keys) + 1)
     observations: list[tuple[object, ...]] = []
-    for measure, values, units, reference in _panel(rng, n):
+    for measure, values, units, reference in panel:
         uln = reference[1] if reference and reference[0] == "uln" else None
         control = reference[1] if reference and reference[0] == "control" else None
         observations += zip(
-            ids.tolist(), [measure] * n, values.tolist(), units.tolist(), panel_day.tolist(),
+            ids.tolist(), [measure_keys[measure]] * n, values.tolist(),
+            [unit_keys[u] for u in units.tolist()], panel_day.tolist(),
             [None] * n, ["lab"] * n, [uln] * n, [control] * n, strict=True,
         )  # fmt: skip
     older = panel_day - rng.integers(60, 200, n)
     observations += zip(
-        ids.tolist(), ["platelets"] * n, (rng.integers(30, 400, n) * MICRO).tolist(),
-        ["10*9/L"] * n, older.tolist(), panel_day.tolist(), ["lab"] * n, [None] * n, [None] * n,
-        strict=True,
+        ids.tolist(), [measure_keys["platelets"]] * n, (rng.integers(30, 400, n) * MICRO).tolist(),
+        [unit_keys["10*9/L"]] * n, older.tolist(), panel_day.tolist(), ["lab"] * n, [None] * n,
+        [None] * n, strict=True,
     )  # fmt: skip
     draw = rng.random(n)
     facts = [(int(i), "anticoagulant_therapy", bool(d < 0.1), None, "chart")
@@ -156,7 +166,9 @@ def generate(n: int, seed: int = 2026) -> Registry:
         verdicts = rng.random(chosen.size) < holds
         attestations += [(int(i), criterion, bool(v), "investigator", today, False)
                          for i, v in zip(chosen, verdicts, strict=True)]  # fmt: skip
-    return Registry(subjects, observations, facts, attestations)
+    measure_rows = [(key, measure) for measure, key in measure_keys.items()]
+    unit_rows = [(key, unit) for unit, key in unit_keys.items()]
+    return Registry(subjects, measure_rows, unit_rows, observations, facts, attestations)
 
 
 def _create_tables(connection: Connection) -> None:
@@ -179,6 +191,8 @@ def load_sqlite(engine: Engine, registry: Registry) -> None:
         cursor = raw.cursor()
         cursor.execute("PRAGMA journal_mode=OFF")
         cursor.executemany("INSERT INTO subjects VALUES (?, ?, ?)", registry.subjects)
+        cursor.executemany("INSERT INTO measures VALUES (?, ?)", registry.measures)
+        cursor.executemany("INSERT INTO units VALUES (?, ?)", registry.units)
         cursor.executemany(
             f"INSERT INTO observations ({_OBSERVATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",  # noqa: S608 - fixed names
             registry.observations,
@@ -220,6 +234,8 @@ def load_postgresql(engine: Engine, registry: Registry) -> None:
         _create_tables(connection)
     targets: tuple[tuple[str, Sequence[tuple[object, ...]]], ...] = (
         ("subjects (id, subject_id, birth_date)", registry.subjects),
+        ("measures (id, name)", registry.measures),
+        ("units (id, code)", registry.units),
         (f"observations ({_OBSERVATION_COLUMNS})", registry.observations),
         ("facts (subject, name, present, date, source)", registry.facts),
         ('attestations (subject, criterion, holds, "by", date, superseded)', registry.attestations),

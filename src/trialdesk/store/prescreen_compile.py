@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     case,
     func,
+    literal,
     not_,
     or_,
     select,
@@ -54,6 +55,7 @@ from trialdesk.store.prescreen_leaves import (
     day,
     decline_code,
     fact_code,
+    key_of,
     one_of,
 )
 from trialdesk.store.prescreen_logic import Bits, Columns, Pair, Sql, all_of, any_of, at_least
@@ -61,6 +63,7 @@ from trialdesk.store.prescreen_schema import (
     PrescreenInputError,
     attestations,
     facts,
+    measures,
     observations,
     subjects,
 )
@@ -211,12 +214,16 @@ def _packed_as_bit_or(element: _Packed, compiler: SQLCompiler, **kw: object) -> 
 
 
 def _packed_columns(
-    discriminator: ColumnElement[str], slots: Sequence[tuple[str, Callable[[int], Code]]], name: str
+    discriminator: ColumnElement[Any],
+    slots: Sequence[tuple[str, Callable[[int], Code]]],
+    name: str,
+    key: Callable[[str], ColumnElement[Any]] = literal,
 ) -> list[tuple[str, ColumnElement[int]]]:
     """The codes ``code x 4^slot`` packed per chunk of 31 slots, dispatched on ``discriminator``.
 
     Each slot's code is built already scaled by ``4^slot`` (``slots`` give the code for
-    a scale), so a row costs the dispatch and its leaves, no multiplication.
+    a scale), so a row costs the dispatch and its leaves, no multiplication. A slot's
+    text (a measure, a criterion) is compared with ``discriminator`` as ``key`` gives it.
     """
     columns: list[tuple[str, ColumnElement[int]]] = []
     for start in range(0, len(slots), _SLOTS_PER_COLUMN):
@@ -224,7 +231,8 @@ def _packed_columns(
         for position, (value, code) in enumerate(slots[start : start + _SLOTS_PER_COLUMN]):
             term = code(4**position)
             by_value[value] = by_value[value] + term if value in by_value else term
-        dispatch = case(by_value, value=discriminator, else_=integer(0))
+        whens = {key(value): term for value, term in by_value.items()}
+        dispatch = case(whens, value=discriminator, else_=integer(0))
         label = f"{name}{start // _SLOTS_PER_COLUMN}"
         columns.append((label, _Packed(dispatch)))
     return columns
@@ -255,7 +263,8 @@ def _observation_group(plan: _Plan) -> Grouping:
         day(row.c.date) >= integer(earliest),
         or_(row.c.superseded_on.is_(None), day(row.c.superseded_on) > integer(as_of)),
     )
-    return Grouping(row, where, _packed_columns(row.c.measure, slots, "o"))
+    measure_key = partial(key_of, measures.c.name)
+    return Grouping(row, where, _packed_columns(row.c.measure_id, slots, "o", measure_key))
 
 
 def _fact_group(plan: _Plan) -> Grouping:

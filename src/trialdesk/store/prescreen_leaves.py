@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import TypeAlias
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     FromClause,
     Integer,
@@ -39,7 +40,13 @@ from trialdesk.clinical.units import ALIASES, UNITS, conversion_factor
 from trialdesk.eligibility.ast import Between, Comparator, Compare, Decline, Threshold
 from trialdesk.eligibility.lexicon import measure as lexicon_measure
 from trialdesk.store.prescreen_exact import compare_constant, integer, scaled_compare
-from trialdesk.store.prescreen_schema import MAX_ABS_VALUE, MICRO, PrescreenInputError
+from trialdesk.store.prescreen_schema import (
+    MAX_ABS_VALUE,
+    MICRO,
+    PrescreenInputError,
+    measures,
+)
+from trialdesk.store.prescreen_schema import units as units_table
 
 __all__ = [
     "Code",
@@ -50,6 +57,8 @@ __all__ = [
     "day",
     "decline_code",
     "fact_code",
+    "is_measure",
+    "key_of",
     "one_of",
 ]
 
@@ -123,6 +132,20 @@ def _units_by_limits(
     return groups
 
 
+def key_of(column: Column[str], text: str) -> ColumnElement[int]:
+    """The key of ``text`` in ``column``'s table (``measures.name``, ``units.code``).
+
+    An uncorrelated subquery: each engine reads it once per statement, and it is
+    ``NULL`` when no row has that text, so an observation never matches it.
+    """
+    return select(column.table.c.id).where(column == text).scalar_subquery()
+
+
+def is_measure(row: FromClause, name: str) -> ColumnElement[bool]:
+    """``row``'s measure is ``name``."""
+    return row.c.measure_id == key_of(measures.c.name, name)
+
+
 def one_of(column: ColumnElement[str | None], values: Sequence[str]) -> ColumnElement[bool]:
     """``column = a OR column = b ...``, most likely first.
 
@@ -132,9 +155,9 @@ def one_of(column: ColumnElement[str | None], values: Sequence[str]) -> ColumnEl
     return or_(*(column == value for value in values))
 
 
-def _unit_is(column: ColumnElement[str | None], units: Sequence[str | None]) -> ColumnElement[bool]:
-    named = [unit for unit in units if unit is not None]
-    tests = [one_of(column, named)] if named else []
+def _unit_is(column: ColumnElement[int | None], units: Sequence[str | None]) -> ColumnElement[bool]:
+    """The unit key in ``column`` is one of ``units`` (``None``: no unit), most likely first."""
+    tests = [column == key_of(units_table.c.code, unit) for unit in units if unit is not None]
     if None in units:
         tests.append(column.is_(None))
     return or_(*tests)
@@ -212,7 +235,7 @@ def compare_code(
         return case(*stale, else_=branch(())) if stale else branch(())
     usual = known.unit if known is not None else None
     whens = stale + [
-        (_unit_is(row.c.unit, units), branch(found))
+        (_unit_is(row.c.unit_id, units), branch(found))
         for found, units in _units_by_limits(limits, usual).items()
     ]
     return case(*whens, else_=integer(_UNKNOWN)) if whens else integer(_UNKNOWN)
@@ -240,7 +263,7 @@ def decline_code(
             select(reading)
             .where(
                 baseline.c.subject == row.c.subject,
-                baseline.c.measure == rule.measure,
+                is_measure(baseline, rule.measure),
                 when < current,
                 side,
             )
@@ -271,7 +294,7 @@ def _decline_reading(rule: Decline, current: FromClause, baseline: FromClause) -
     amount = Fraction(rule.amount.value)
     comparator = Comparator(rule.comparator)
     whens: list[tuple[ColumnElement[bool], Code]] = [
-        (baseline.c.unit.is_distinct_from(current.c.unit), integer(_UNKNOWN))
+        (baseline.c.unit_id.is_distinct_from(current.c.unit_id), integer(_UNKNOWN))
     ]
     if rule.amount.unit == "%":
         # (before - after) / before x 100 <op> k  ⇔  fall <op> (k/100) x before, before > 0
@@ -279,7 +302,9 @@ def _decline_reading(rule: Decline, current: FromClause, baseline: FromClause) -
         holds = scaled_compare(fall, comparator, amount / 100, before, (_DIFFERENCE_BOUND, _BOUND))
         return case(*whens, else_=_code(holds))
     if rule.amount.unit == "%-points":
-        whens.append((or_(current.c.unit.is_(None), current.c.unit != "%"), integer(_UNKNOWN)))
+        percent = key_of(units_table.c.code, "%")
+        not_percent = or_(current.c.unit_id.is_(None), current.c.unit_id.is_distinct_from(percent))
+        whens.append((not_percent, integer(_UNKNOWN)))
         holds = compare_constant(fall, comparator, amount * MICRO, _DIFFERENCE_BOUND)
         return case(*whens, else_=_code(holds))
 
@@ -289,7 +314,7 @@ def _decline_reading(rule: Decline, current: FromClause, baseline: FromClause) -
 
     for found, units in _units_by_limits(limits, rule.amount.unit).items():
         holds = compare_constant(fall, comparator, found[0], _DIFFERENCE_BOUND)
-        whens.append((_unit_is(current.c.unit, units), _code(holds)))
+        whens.append((_unit_is(current.c.unit_id, units), _code(holds)))
     return case(*whens, else_=integer(_UNKNOWN))
 
 

@@ -15,10 +15,12 @@ from trialdesk.eligibility import Observation, SubjectData
 from trialdesk.store.prescreen_schema import (
     PrescreenInputError,
     load_subject,
+    measures,
     observations,
     save_subjects,
     subjects,
     to_micro,
+    units,
 )
 
 DAY = ELIGIBILITY_SCREENING_DATE
@@ -109,3 +111,23 @@ def test_each_value_holds_until_the_next_of_its_measure(database) -> None:
         (DAY - dt.timedelta(days=10), DAY - dt.timedelta(days=1)),
         (DAY - dt.timedelta(days=1), None),
     ]
+
+
+def test_measure_names_and_unit_codes_are_stored_once_and_read_back(database) -> None:
+    def subject(subject_id: str, *labs: tuple[str, str | None]) -> SubjectData:
+        made = tuple(
+            Observation(measure=m, value=Decimal(1), unit=u, date=DAY, source="labs")
+            for m, u in labs
+        )
+        return SubjectData(subject_id=subject_id, screening_date=DAY, observations=made)
+
+    first = subject("S1", ("platelets", "10*9/L"), ("creatinine", "mg/dL"))
+    second = subject("S2", ("platelets", "/uL"), ("inr", None), ("creatinine", "mg/dL"))
+    with database.fresh() as connection:
+        save_subjects(connection, [first])
+        save_subjects(connection, [second])  # a second call finds the first's keys
+        names = connection.execute(select(measures.c.name).order_by(measures.c.id)).scalars()
+        codes = connection.execute(select(units.c.code).order_by(units.c.id)).scalars()
+        assert list(names) == ["creatinine", "platelets", "inr"]
+        assert list(codes) == ["10*9/L", "mg/dL", "/uL"]
+        assert load_subject(connection, "S2", DAY) == second
