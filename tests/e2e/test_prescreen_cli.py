@@ -196,4 +196,22 @@ def test_a_database_without_the_tables_is_reported(tmp_path, rules_file) -> None
     empty.touch()
     code, output = _invoke("--db", f"sqlite:///{empty}", "--rules", str(rules_file))
     assert code == 2
-    assert "no such table" in output
+    assert "not a pre-screen registry" in output
+    assert "missing attestations, facts, measures, observations, subjects, units" in output
+
+
+def test_a_registry_of_an_earlier_revision_is_refused_naming_the_missing_columns(
+    tmp_path, rules_file
+) -> None:
+    # Before measures and units were keyed, observations held them as text.
+    earlier = tmp_path / "earlier.db"
+    engine = create_engine(f"sqlite:///{earlier}", poolclass=NullPool)
+    with engine.begin() as connection:
+        metadata.create_all(connection)
+        connection.exec_driver_sql("ALTER TABLE observations RENAME COLUMN measure_id TO measure")
+        connection.exec_driver_sql("ALTER TABLE observations RENAME COLUMN unit_id TO unit")
+        connection.exec_driver_sql("DROP TABLE units")
+    engine.dispose()
+    code, output = _invoke("--db", f"sqlite:///{earlier}", "--rules", str(rules_file))
+    assert code == 2
+    assert "missing observations.measure_id, observations.unit_id, units" in output

@@ -31,6 +31,7 @@ from trialdesk.eligibility.evaluate import Eligibility
 from trialdesk.errors import InputError, TrialdeskError
 from trialdesk.store import load_study
 from trialdesk.store.prescreen import PrescreenResult, prescreen_parallel
+from trialdesk.store.prescreen_schema import check_registry
 
 __all__ = ["prescreen_command", "prescreen_json"]
 
@@ -80,6 +81,8 @@ def _url(text: str) -> URL:
 def _run(url: URL, rules: RuleSet, as_of: dt.date) -> PrescreenResult:
     engine = create_engine(url, poolclass=NullPool)
     try:
+        with engine.connect() as connection:
+            check_registry(connection)
         return prescreen_parallel(engine, rules, as_of)
     except SQLAlchemyError as error:
         where = url.render_as_string(hide_password=True)

@@ -51,6 +51,7 @@ from sqlalchemy import (
     String,
     Table,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -58,14 +59,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
 
 from trialdesk.eligibility.subject import Attestation, FactRecord, Observation, SubjectData
-from trialdesk.errors import InputError
+from trialdesk.errors import InputError, TrialdeskError
 
 __all__ = [
     "MAX_ABS_VALUE",
     "MICRO",
     "Day",
     "PrescreenInputError",
+    "RegistrySchemaError",
     "attestations",
+    "check_registry",
     "facts",
     "load_subject",
     "measures",
@@ -89,6 +92,10 @@ class PrescreenInputError(InputError):
 
     Names the argument (``S12.observations[3].value``), the value and what was expected.
     """
+
+
+class RegistrySchemaError(TrialdeskError):
+    """A database without a table or column the pre-screen reads; names each one."""
 
 
 class Day(TypeDecorator[dt.date]):
@@ -217,6 +224,33 @@ Index(
     attestations.c.criterion,
     attestations.c.holds,
 )
+
+
+def check_registry(connection: Connection) -> None:
+    """Refuse a database that lacks a table or column of :data:`metadata`, naming them.
+
+    A registry written by an earlier revision (measure and unit as text on each
+    observation) or another application's database fails here with what is missing,
+    instead of on the first statement that reads it.
+
+    Raises:
+        RegistrySchemaError: a table or column is missing.
+    """
+    inspector = inspect(connection)
+    tables = set(inspector.get_table_names())
+    missing: list[str] = []
+    for table in metadata.sorted_tables:
+        if table.name not in tables:
+            missing.append(table.name)
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in present]
+    if missing:
+        raise RegistrySchemaError(
+            "not a pre-screen registry of this trialdesk (see trialdesk.store.prescreen_schema;"
+            f" a registry saved before measures and units were keyed needs saving again): "
+            f"missing {', '.join(sorted(missing))}"
+        )
 
 
 def to_micro(value: Decimal, argument: str) -> int:
