@@ -241,7 +241,7 @@ def _mapped(part: Connection) -> Iterator[None]:
 
 
 @contextmanager
-def _snapshot_part(engine: Engine, snapshot: str | None) -> Iterator[Connection]:
+def _part_connection(engine: Engine, snapshot: str | None) -> Iterator[Connection]:
     """A connection for one part: on PostgreSQL in ``snapshot``, on one core."""
     if snapshot is None:
         with engine.connect() as part, _mapped(part):
@@ -312,7 +312,7 @@ def prescreen_parallel(
             return _result(as_of, [])
 
         def read(key_range: tuple[int, int]) -> _Part:
-            with _snapshot_part(engine, snapshot) as part:
+            with _part_connection(engine, snapshot) as part:
                 return _read(part, rules, statement, key_range)
 
         with _collector_paused(), ThreadPoolExecutor(workers) as pool:

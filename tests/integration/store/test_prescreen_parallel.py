@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 
 from strategies import ELIGIBILITY_SCREENING_DATE, eligibility_rule_sets, eligibility_subjects
 from trialdesk.eligibility.subject import SubjectData
-from trialdesk.store.prescreen import _lead, _snapshot_part, prescreen, prescreen_parallel
+from trialdesk.store.prescreen import _lead, _part_connection, prescreen, prescreen_parallel
 from trialdesk.store.prescreen_schema import metadata, save_subjects
 from trialdesk.store.prescreen_schema import subjects as subjects_table
 
@@ -144,7 +144,7 @@ def test_postgresql_parts_read_the_snapshot_the_lead_exported(committed_postgres
         with _lead(committed_postgresql) as (snapshot, low, high):
             with committed_postgresql.begin() as writer:
                 save_subjects(writer, _subjects("S3"))
-            with _snapshot_part(committed_postgresql, snapshot) as part:
+            with _part_connection(committed_postgresql, snapshot) as part:
                 seen = part.execute(select(subjects_table.c.subject_id)).scalars().all()
         with committed_postgresql.connect() as connection:
             now = connection.execute(select(subjects_table.c.subject_id)).scalars().all()
