@@ -19,10 +19,10 @@ from pathlib import Path
 import port_for
 import pytest
 from pytest_postgresql.executors import PostgreSQLExecutor
-from pytest_postgresql.janitor import DatabaseJanitor
-from sqlalchemy import URL, Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import NullPool
 
+from pg_databases import postgresql_database
 from trialdesk.store.prescreen_schema import metadata
 
 PG_CTL_WRAPPER = Path(__file__).resolve().parents[2] / "scripts" / "pg_ctl_wrapper"
@@ -57,27 +57,8 @@ def postgresql_server() -> Iterator[PostgreSQLExecutor]:
 
 @pytest.fixture(scope="session")
 def postgresql_engine(postgresql_server: PostgreSQLExecutor) -> Iterator[Engine]:
-    janitor = DatabaseJanitor(
-        user=postgresql_server.user,
-        host=postgresql_server.host,
-        port=postgresql_server.port,
-        dbname=DATABASE_NAME,
-        password=postgresql_server.password,
-    )
-    with janitor:
-        url = URL.create(
-            "postgresql+psycopg",
-            username=postgresql_server.user,
-            password=postgresql_server.password,
-            host=postgresql_server.host,
-            port=postgresql_server.port,
-            database=DATABASE_NAME,
-        )
-        engine = create_engine(url, poolclass=NullPool)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+    with postgresql_database(postgresql_server, DATABASE_NAME) as engine:
+        yield engine
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from itertools import pairwise
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, Row, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from trialdesk.eligibility.criteria import RuleSet
 from trialdesk.eligibility.evaluate import Eligibility
@@ -140,14 +140,14 @@ def _candidates(
     ]
 
 
-def _lists(row: Row[*tuple[Any, ...]]) -> tuple[list[int], list[str], list[list[int]]]:
-    """The keys, subject ids and masks of a statement's row, in saved order."""
+def _lists(row: Sequence[Any]) -> tuple[list[str], list[list[int]]]:
+    """The subject ids and masks of a statement's row, in saved order (by key)."""
     keys, subject_ids, *masks = (json.loads(text) for text in row[1:])
     if any(a >= b for a, b in pairwise(keys)):  # an engine may aggregate in any order
         order = sorted(range(len(keys)), key=keys.__getitem__)
-        keys, subject_ids = [keys[i] for i in order], [subject_ids[i] for i in order]
+        subject_ids = [subject_ids[i] for i in order]
         masks = [[mask[i] for i in order] for mask in masks]
-    return keys, subject_ids, masks
+    return subject_ids, masks
 
 
 def _set_locally(connection: Connection, settings: Mapping[str, str]) -> None:
@@ -162,7 +162,7 @@ def _read(
     """How many subjects one part holds, and its candidates (``None``: every subject)."""
     bounds = {} if key_range is None else dict(zip(KEY_RANGE, key_range, strict=True))
     row = connection.execute(statement, bounds).one()
-    _, subject_ids, masks = _lists(row)
+    subject_ids, masks = _lists(row)
     return row[0], _candidates(subject_ids, masks, rules)
 
 

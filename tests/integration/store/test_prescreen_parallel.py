@@ -17,13 +17,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest_postgresql.executors import PostgreSQLExecutor
-from pytest_postgresql.janitor import DatabaseJanitor
-from sqlalchemy import URL, Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.pool import NullPool, StaticPool
 
+from pg_databases import postgresql_database
 from strategies import ELIGIBILITY_SCREENING_DATE, eligibility_rule_sets, eligibility_subjects
 from trialdesk.eligibility.subject import SubjectData
-from trialdesk.store.prescreen import _lead, _part_connection, prescreen, prescreen_parallel
+from trialdesk.store.prescreen import (
+    _lead,
+    _lists,
+    _part_connection,
+    prescreen,
+    prescreen_parallel,
+)
 from trialdesk.store.prescreen_schema import metadata, save_subjects
 from trialdesk.store.prescreen_schema import subjects as subjects_table
 
@@ -74,27 +80,8 @@ def test_a_database_in_memory_is_read_on_its_one_connection(rules, subjects) -> 
 @pytest.fixture(scope="module")
 def committed_postgresql(postgresql_server: PostgreSQLExecutor) -> Iterator[Engine]:
     """A database of its own on the worker's server: parts read committed rows only."""
-    janitor = DatabaseJanitor(
-        user=postgresql_server.user,
-        host=postgresql_server.host,
-        port=postgresql_server.port,
-        dbname="trialdesk_parts",
-        password=postgresql_server.password,
-    )
-    with janitor:
-        url = URL.create(
-            "postgresql+psycopg",
-            username=postgresql_server.user,
-            password=postgresql_server.password,
-            host=postgresql_server.host,
-            port=postgresql_server.port,
-            database="trialdesk_parts",
-        )
-        engine = create_engine(url, poolclass=NullPool)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+    with postgresql_database(postgresql_server, "trialdesk_parts") as engine:
+        yield engine
 
 
 @contextmanager
@@ -152,3 +139,9 @@ def test_postgresql_parts_read_the_snapshot_the_lead_exported(committed_postgres
     assert (low, high) == (1, 2)
     assert sorted(seen) == ["S1", "S2"]
     assert sorted(now) == ["S1", "S2", "S3"]
+
+
+def test_lists_aggregated_out_of_order_are_put_back_in_saved_order() -> None:
+    # An engine may aggregate the candidates in any order; the keys give saved order.
+    row = (3, "[7, 2, 5]", '["S7", "S2", "S5"]', "[1, 0, 4]")
+    assert _lists(row) == (["S2", "S5", "S7"], [[0, 4, 1]])
