@@ -132,6 +132,42 @@ def test_A8_csv_and_odm_exports_are_written_and_audited(tmp_path: Path) -> None:
     assert _run("audit", "verify", "--db", db).startswith("audit trail verified")
 
 
+FORMULA = '=HYPERLINK("http://evil.example","open me")'
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_A8_a_spreadsheet_safe_csv_quotes_formulas_and_says_it_is_not_an_exact_copy(
+    tmp_path: Path,
+) -> None:
+    db = _trial(tmp_path)
+    grant = ["user", "grant", "--user", "coord1", "--role", "investigator", "--site", "H"]
+    _run(*grant, "--reason", FORMULA, "--as", PI, "--db", db)
+    exact, safe = tmp_path / "exact.csv", tmp_path / "safe.csv"
+    _run("audit", "list", "--db", db, "--as", MONITOR, "--csv", str(exact))
+    listing = ["audit", "list", "--db", db, "--as", MONITOR, "--csv", str(safe)]
+    _run(*listing, "--spreadsheet-safe")
+    (exact_grant,) = [row for row in _csv_rows(exact) if row["action"] == "user.grant"]
+    (safe_grant,) = [row for row in _csv_rows(safe) if row["action"] == "user.grant"]
+    assert exact_grant["reason"] == FORMULA  # the default export is the exact copy
+    assert safe_grant["reason"] == f"'{FORMULA}"
+    assert {k: v for k, v in safe_grant.items() if k != "reason"} == {
+        k: v for k, v in exact_grant.items() if k != "reason"
+    }
+    exports = _list(db, "--action", "audit.export")["entries"]
+    assert isinstance(exports, list)
+    formats = [json.loads(e["new_value"])["formats"] for e in exports]
+    assert formats == [["csv"], ["csv_spreadsheet_safe"]]
+    # Without a CSV to make safe the option is refused, and nothing is recorded.
+    alone = runner.invoke(app, ["audit", "list", "--db", db, "--as", MONITOR, "--spreadsheet-safe"])
+    assert alone.exit_code == 2
+    assert "--spreadsheet-safe" in alone.output
+    assert _list(db, "--action", "audit.export")["count"] == 3  # two CSVs, the --json above
+
+
 def test_A8_a_user_without_the_right_cannot_export(tmp_path: Path) -> None:
     db = _trial(tmp_path)
     target = tmp_path / "audit.csv"

@@ -5,6 +5,9 @@ date (a whole UTC day) or a date-time with its offset, both inclusive. ``--json`
 ``--csv FILE`` and ``--odm FILE`` are exports: each run that makes one writes an
 "audit.export" audit entry in the same transaction (see
 :mod:`trialdesk.service.audit`); the table on screen is a read and writes nothing.
+``--spreadsheet-safe`` makes the CSV safe to open in a spreadsheet (formula-like cells
+quoted, :func:`~trialdesk.exports.audit_export.spreadsheet_safe`); the entry then names
+the format ``csv_spreadsheet_safe``, as the file is no longer an exact copy.
 Only the roles in :data:`~trialdesk.service.audit.AUDIT_READING_ROLES` may read.
 """
 
@@ -92,10 +95,18 @@ def _table(selection: AuditSelection) -> Table:
 
 
 def _export(
-    csv_path: Path | None, odm_path: Path | None, *, as_json: bool, force: bool
+    csv_path: Path | None,
+    odm_path: Path | None,
+    *,
+    as_json: bool,
+    force: bool,
+    for_spreadsheets: bool = False,
 ) -> AuditExport | None:
     """What to deliver inside the reading transaction (every file rendered before any write)."""
-    paths = {"csv": csv_path, "odm": odm_path}
+    if for_spreadsheets and csv_path is None:
+        raise InputError("--spreadsheet-safe", True, "with --csv FILE (it changes the CSV)")
+    csv_format = "csv_spreadsheet_safe" if for_spreadsheets else "csv"
+    paths = {csv_format: csv_path, "odm": odm_path}
     formats = (("json",) if as_json else ()) + tuple(name for name, p in paths.items() if p)
     if not formats:
         return None
@@ -106,7 +117,7 @@ def _export(
     def deliver(selection: AuditSelection) -> None:
         texts: dict[Path, str] = {}
         if csv_path is not None:
-            texts[csv_path] = export_audit_csv(selection)
+            texts[csv_path] = export_audit_csv(selection, for_spreadsheets=for_spreadsheets)
         if odm_path is not None:
             texts[odm_path] = export_audit_odm(selection)
         for path, text in texts.items():
@@ -141,6 +152,13 @@ def audit_list_command(
         Path | None, typer.Option("--odm", help="Export them as CDISC ODM 1.3.2 AuditRecords.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace export files.")] = False,
+    spreadsheet_safe: Annotated[
+        bool,
+        typer.Option(
+            "--spreadsheet-safe",
+            help="Quote CSV cells a spreadsheet would run as formulas (then not an exact copy).",
+        ),
+    ] = False,
 ) -> None:
     """List the audit trail, filtered; --json, --csv, --odm export it (an audited act)."""
     with user_errors():
@@ -154,7 +172,9 @@ def audit_list_command(
             start=_instant(start, "--from", end_of_day=False),
             end=_instant(end, "--to", end_of_day=True),
         )
-        export = _export(csv_path, odm_path, as_json=as_json, force=force)
+        export = _export(
+            csv_path, odm_path, as_json=as_json, force=force, for_spreadsheets=spreadsheet_safe
+        )
         with engine_for(db) as engine:
             selection = audit_entries(engine, who, audit_filter, export=export)
     if not as_json:

@@ -1,7 +1,11 @@
 """The audit trail as CSV and as CDISC ODM 1.3.2 ``AuditRecord`` elements (PART11.md A8).
 
 CSV: one row per entry, every stored column plus the actor's role and site at the
-time, times in UTC ISO 8601 with their offset (RFC 4180 quoting, CRLF line ends).
+time, times in UTC ISO 8601 with their offset (RFC 4180 quoting, CRLF line ends). It is
+an exact copy: every cell holds the stored text. A trail holds text users typed (reasons,
+values), and a spreadsheet runs a cell that starts like a formula (``=HYPERLINK(...)``;
+OWASP, "CSV Injection"); the spreadsheet-safe variant (:func:`spreadsheet_safe`) puts a
+``'`` before such a cell, so it is read as text, and is no longer an exact copy.
 
 ODM: the schema lets an ``AuditRecord`` stand inside the ``ItemData``/``FormData``/...
 it audits, or in an ``AuditRecords`` container of ``ClinicalData`` (ODM 1.3.2
@@ -26,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from importlib.metadata import version
 
@@ -33,22 +38,48 @@ from trialdesk.errors import NotFoundError, TrialdeskError
 from trialdesk.service.audit import AuditSelection, StudyRef
 from trialdesk.store.audit_query import TrailEntry
 
-__all__ = ["AUDIT_CSV_COLUMNS", "ODM_NAMESPACE", "export_audit_csv", "export_audit_odm"]
+__all__ = [
+    "AUDIT_CSV_COLUMNS",
+    "ODM_NAMESPACE",
+    "export_audit_csv",
+    "export_audit_odm",
+    "spreadsheet_safe",
+]
 
 #: The CSV header: every stored column of an entry, and its actor's role and site then.
 AUDIT_CSV_COLUMNS: tuple[str, ...] = tuple(TrailEntry.__slots__)
 ODM_NAMESPACE = "http://www.cdisc.org/ns/odm/v1.3"
 _UNRECORDED_SITE = "site not recorded"
+#: How a cell a spreadsheet reads as a formula starts (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A plain decimal number, which a spreadsheet reads as a number, not a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
-def export_audit_csv(selection: AuditSelection) -> str:
-    """The selected entries as CSV text, with a header row."""
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` with ``'`` before it when a spreadsheet would run it as a formula.
+
+    A plain number such as ``-1`` (the seed's lowest dose level) is left as it is: it
+    is read as a number. Removing the one leading ``'`` of a changed cell gives the
+    stored text back.
+    """
+    if cell.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(cell):
+        return f"'{cell}"
+    return cell
+
+
+def export_audit_csv(selection: AuditSelection, *, for_spreadsheets: bool = False) -> str:
+    """The selected entries as CSV text, with a header row.
+
+    ``for_spreadsheets``: each cell through :func:`spreadsheet_safe` (not an exact copy).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(AUDIT_CSV_COLUMNS)
     for entry in selection.entries:
         row = entry.as_dict()
-        writer.writerow("" if row[name] is None else row[name] for name in AUDIT_CSV_COLUMNS)
+        cells = ("" if row[name] is None else str(row[name]) for name in AUDIT_CSV_COLUMNS)
+        writer.writerow(map(spreadsheet_safe, cells) if for_spreadsheets else cells)
     return buffer.getvalue()
 
 

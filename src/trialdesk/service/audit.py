@@ -49,8 +49,9 @@ __all__ = [
 AUDIT_READING_ROLES = frozenset(
     {"principal_investigator", "data_manager", "monitor", "auditor", "src_chair", "admin"}
 )
-#: The export formats an "audit.export" entry can name.
-EXPORT_FORMATS = ("json", "csv", "odm")
+#: The export formats an "audit.export" entry can name ("csv_spreadsheet_safe": the CSV
+#: with formula-like cells quoted, not an exact copy).
+EXPORT_FORMATS = ("json", "csv", "csv_spreadsheet_safe", "odm")
 
 
 @dataclass(frozen=True, slots=True)
