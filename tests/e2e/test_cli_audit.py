@@ -168,6 +168,22 @@ def test_A8_a_spreadsheet_safe_csv_quotes_formulas_and_says_it_is_not_an_exact_c
     assert _list(db, "--action", "audit.export")["count"] == 3  # two CSVs, the --json above
 
 
+def test_A8_audit_list_by_trial_and_an_unknown_trial_refused(tmp_path: Path) -> None:
+    db = _trial(tmp_path)
+    data = _list(db, "--trial", "NCT07329959")
+    assert isinstance(data["filter"], dict)
+    assert data["filter"]["trial"] == "NCT07329959"
+    entries = data["entries"]
+    assert isinstance(entries, list)
+    actions = ["trial_created", "forms_defined", "registered", "registered"]  # no accounts
+    assert [e["action"] for e in entries] == actions
+    unknown = runner.invoke(
+        app, ["audit", "list", "--db", db, "--as", MONITOR, "--trial", "NCT00000000", "--json"]
+    )
+    assert unknown.exit_code == 2
+    assert "no trial NCT00000000 in this database (it holds NCT07329959)" in unknown.output
+
+
 def test_A8_a_user_without_the_right_cannot_export(tmp_path: Path) -> None:
     db = _trial(tmp_path)
     target = tmp_path / "audit.csv"

@@ -131,6 +131,10 @@ def _export(
 def audit_list_command(
     actor: AsOption,
     db: DbOption = DEFAULT_URL,
+    trial: Annotated[
+        str | None,
+        typer.Option(help="Only this trial's entries (NCT id): its creation, forms and events."),
+    ] = None,
     subject: Annotated[str | None, typer.Option(help="Only this subject's entries.")] = None,
     form: Annotated[str | None, typer.Option(help="Only entries of this form (its id).")] = None,
     field: Annotated[
@@ -164,6 +168,7 @@ def audit_list_command(
     with user_errors():
         who = parse_actor(actor)
         audit_filter = AuditFilter(
+            trial=trial,
             subject_id=subject,
             form_id=form,
             field=field,

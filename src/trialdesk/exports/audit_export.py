@@ -18,8 +18,8 @@ value it audits (that is the ``ItemData`` it would sit in), so ``SourceID`` name
 trialdesk entry — its seq and hash, the action, entity, field, old and new value, the
 source and the record's hash — and the CSV of the same filter holds every column.
 ``AdminData`` lists each ``User`` and ``Location`` referenced; a ``Location`` needs a
-``MetaDataVersionRef``, so the file names one study: the database's trial (an ODM
-file of a database with several trials is refused, for now).
+``MetaDataVersionRef``, so the file names one study: the trial the filter names, or the
+database's only trial (a database with several needs the filter's trial).
 
 XML is built with :mod:`xml.etree.ElementTree`, never by joining strings, so every
 value is escaped.
@@ -90,14 +90,19 @@ def _add(parent: ET.Element, name: str, text: str | None = None, **attributes: s
 
 
 def _one_study(selection: AuditSelection) -> StudyRef:
-    if not selection.studies:
-        raise NotFoundError("no trial in this database: an ODM file names its study")
-    if len(selection.studies) > 1:
-        names = ", ".join(study.oid for study in selection.studies)
+    """The study the file names: the filter's trial, or the database's only one."""
+    named = selection.audit_filter.trial
+    studies = [s for s in selection.studies if named is None or s.oid == named]
+    if not studies:
+        which = "no trial" if named is None else f"no trial {named}"
+        raise NotFoundError(f"{which} in this database: an ODM file names its study")
+    if len(studies) > 1:
+        names = ", ".join(study.oid for study in studies)
         raise TrialdeskError(
-            f"an ODM audit export names one study; this database holds {names} (use --csv)"
+            f"an ODM audit export names one study; this database holds {names}: "
+            "filter by one trial (--trial), or use --csv"
         )
-    return selection.studies[0]
+    return studies[0]
 
 
 def _user_oid(user_id: str) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
 
-from trialdesk.errors import ConductError, InputError
+from trialdesk.errors import ConductError, InputError, NotFoundError
 from trialdesk.service.users import ready_schema
 from trialdesk.store.audit import AuditEntry, canonical, hash_record, lock_audit_trail, write_audit
 from trialdesk.store.audit_query import (
@@ -146,10 +146,14 @@ def audit_entries(
     with engine.begin() as connection:
         lock_audit_trail(connection)
         ensure_account(connection, actor, source=source)
+        studies = _studies(connection)
+        if audit_filter.trial is not None and audit_filter.trial not in {s.oid for s in studies}:
+            held = ", ".join(study.oid for study in studies) or "none"
+            raise NotFoundError(f"no trial {audit_filter.trial} in this database (it holds {held})")
         selection = AuditSelection(
             audit_filter,
             tuple(load_audit_entries(connection, audit_filter)),
-            _studies(connection),
+            studies,
             utc_now(),
             actor.user_id,
         )

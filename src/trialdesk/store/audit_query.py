@@ -1,9 +1,12 @@
-"""The audit trail, filtered: by subject, form, field, user, action and time (PART11.md A8).
+"""The audit trail, filtered: by trial, subject, form, field, user, action and time (A8).
 
 A filter compiles to one SQLAlchemy Core ``SELECT`` over ``audit_entries``, in the
 order the entries were written (``seq``). It reads the conventions the writers keep
 (:mod:`trialdesk.store.trials`, :mod:`trialdesk.service.trial`):
 
+- a trial's entries are those of its records: its row (``record_table = "trials"``), its
+  forms (``trial_forms``) and its events (``trial_events``), keyed by the row's id;
+  accounts, grants and exports belong to no trial;
 - a subject's entries have ``entity = "subject/<id>"``;
 - a form entry's field is ``"form/<visit>/<form>"`` and its new value is the entry's
   items as a JSON object (``{"weight": {...}, "heart_rate": 72}``);
@@ -25,11 +28,30 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, case, cast, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from trialdesk.errors import InputError
-from trialdesk.store.trial_schema import AuditRow, TrialRow, UserGrantRow, UserRow
+from trialdesk.store.trial_schema import (
+    AuditRow,
+    EventRow,
+    FormsRow,
+    TrialRow,
+    UserGrantRow,
+    UserRow,
+)
 
 __all__ = [
     "AuditFilter",
@@ -67,6 +89,8 @@ class AuditFilter:
     action: str | None = None
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    #: The trial's registry id (``NCT...``): only the entries of its records.
+    trial: str | None = None
 
     def __post_init__(self) -> None:
         start, end = _aware(self.start, "start"), _aware(self.end, "end")
@@ -85,6 +109,7 @@ class AuditFilter:
             "action": self.action,
             "from": None if self.start is None else self.start.isoformat(),
             "to": None if self.end is None else self.end.isoformat(),
+            "trial": self.trial,
         }
 
 
@@ -154,8 +179,26 @@ def _item_in_form_entry(item: str, dialect: str) -> ColumnElement[bool]:
     return case((is_form, holds), else_=false()) == True  # noqa: E712 - SQL, not Python
 
 
+def _of_trial(nct_id: str) -> ColumnElement[bool]:
+    """The entry records the trial's own row, its forms or one of its events."""
+    trial = select(TrialRow.id).where(TrialRow.nct_id == nct_id).scalar_subquery()
+    records = (
+        ("trials", select(cast(TrialRow.id, String)).where(TrialRow.id == trial)),
+        ("trial_forms", select(cast(FormsRow.id, String)).where(FormsRow.trial_id == trial)),
+        ("trial_events", select(cast(EventRow.seq, String)).where(EventRow.trial_id == trial)),
+    )
+    return or_(
+        *(
+            and_(AuditRow.record_table == table, AuditRow.record_key.in_(keys))
+            for table, keys in records
+        )
+    )
+
+
 def _conditions(audit_filter: AuditFilter, dialect: str) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
+    if audit_filter.trial is not None:
+        conditions.append(_of_trial(audit_filter.trial))
     if audit_filter.subject_id is not None:
         conditions.append(AuditRow.entity == f"subject/{audit_filter.subject_id}")
     if audit_filter.form_id is not None:

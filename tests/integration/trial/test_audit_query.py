@@ -14,7 +14,13 @@ from lxml import etree
 from sqlalchemy import Engine, func, select
 
 from trialdesk.conduct.events import SubjectRegistered
-from trialdesk.errors import ConductError, InputError, OutputExistsError
+from trialdesk.errors import (
+    ConductError,
+    InputError,
+    NotFoundError,
+    OutputExistsError,
+    TrialdeskError,
+)
 from trialdesk.exports.audit_export import (
     AUDIT_CSV_COLUMNS,
     ODM_NAMESPACE,
@@ -236,6 +242,47 @@ def test_A8_odm_export_validates_against_the_odm_1_3_2_schema(trial_engine: Engi
     assert stamps == [e.at.isoformat() for e in selection.entries]
     vitals = records[[e.action for e in selection.entries].index("form_entry")]
     assert "systolic_bp" in (vitals.findtext("odm:SourceID", namespaces=ns) or "")
+
+
+OTHER = "NCT09999999"
+
+
+def test_A8_a_trial_filter_keeps_its_entries_and_an_odm_file_names_that_trial(
+    trial_engine: Engine,
+) -> None:
+    _trial(trial_engine)
+    init_trial(trial_engine, STUDY_YAML.replace(NCT, OTHER), SETUP)
+    record_event(trial_engine, OTHER, SubjectRegistered(subject_id="S1", date=DAY, site="H"), NURSE)
+    seed, other = _read(trial_engine, trial=NCT), _read(trial_engine, trial=OTHER)
+    assert [e.action for e in seed] == [
+        "trial_created",
+        "forms_defined",
+        "registered",
+        "registered",
+        "form_entry",
+    ]
+    assert [e.action for e in other] == ["trial_created", "registered"]
+    # The rest of the trail belongs to no trial: accounts and their grants.
+    ours = {e.seq for e in seed} | {e.seq for e in other}
+    assert len(ours) == len(seed) + len(other)
+    rest = [e for e in _read(trial_engine) if e.seq not in ours]
+    assert {e.record_table for e in rest} == {"users"}
+    # S1 is a subject of both trials: the trial filter tells them apart.
+    assert [e.seq for e in _read(trial_engine, trial=OTHER, subject_id="S1")] == [other[1].seq]
+    # An ODM file names one study: with two trials, the filter's.
+    with pytest.raises(TrialdeskError, match="--trial"):
+        export_audit_odm(audit_entries(trial_engine, MONITOR, AuditFilter()))
+    selection = audit_entries(trial_engine, MONITOR, AuditFilter(trial=OTHER))
+    document = etree.fromstring(export_audit_odm(selection).encode("utf-8"))
+    schema = _schema()
+    assert schema.validate(document), schema.error_log
+    assert document.find(f"{{{ODM_NAMESPACE}}}ClinicalData").get("StudyOID") == OTHER  # type: ignore[union-attr]
+    # A trial the database does not hold is refused before anything is written.
+    before = _count(trial_engine)
+    export = AuditExport(("json",), lambda _: None)
+    with pytest.raises(NotFoundError, match=f"NCT00000000 .*{NCT}, {OTHER}"):
+        audit_entries(trial_engine, MONITOR, AuditFilter(trial="NCT00000000"), export=export)
+    assert _count(trial_engine) == before
 
 
 def test_A8_the_schema_check_refuses_an_audit_record_out_of_place(trial_engine: Engine) -> None:
