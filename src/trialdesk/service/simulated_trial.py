@@ -14,8 +14,20 @@ at every post-dose visit whose forms include it (the Day-7 platelet count is the
 DLT is graded from), and the DLT assessment at the end of the window, each validated
 against its form and recorded with its audit entry like any entry.
 
-Not simulated yet: the other forms of each visit (vital signs, chemistry, lung function,
-questionnaires), other adverse events, withdrawals and product failures.
+The forms that capture the registered outcomes are filled too, for every treated subject
+at every visit whose forms list them (``visit_forms``), the screening ones as soon as the
+subject is found eligible: demographics, vital signs, chemistry, lung function, 6-minute walk,
+quantitative CT, SGRQ, MRC, CRP, lymphocyte subsets, cytokines and CAR copies
+(:mod:`trialdesk.service.simulated_forms`: an end-stage IPF cohort whose FVC declines over
+follow-up). Their values come from a second random stream of the seed, so that they leave
+the DLT draws, and so the escalation path of a seed, as they were without forms; the
+dosing weight is then the subject's weight on the forms (the draw it replaces is still
+made).
+
+Not simulated yet: the other forms (eligibility evidence, physical examination,
+leukapheresis, product release, infusion, concomitant medications, acute exacerbations,
+disposition, a screening blood count, the adverse events form), adverse events other than
+the DLT's, withdrawals and product failures.
 """
 
 from __future__ import annotations
@@ -57,6 +69,7 @@ from trialdesk.eligibility.subject import Attestation, FactRecord, Observation, 
 from trialdesk.errors import TrialdeskError
 from trialdesk.protocol.forms import FormSet
 from trialdesk.protocol.study import Study
+from trialdesk.service.simulated_forms import FORM_VALUES, SubjectProfile, draw_profile
 from trialdesk.service.trial import (
     audit_verify,
     forms_for_trial,
@@ -117,6 +130,8 @@ class _Run:
         self.engine, self.study = engine, study
         self.nct = study.identification.nct_id
         self.rng = np.random.default_rng(seed)
+        # The forms' values draw from their own stream: the DLT draws stay those of the seed.
+        self.forms_rng = np.random.default_rng([seed, 1])
         labels = [level.label for level in sorted(study.dose_levels, key=lambda lv: lv.order)]
         if len(true_tox) != len(labels):
             raise TrialdeskError(
@@ -133,6 +148,7 @@ class _Run:
         self.count = 0
         self.screen_failures = 0
         self.forms: FormSet | None = None
+        self.profiles: dict[str, SubjectProfile] = {}
 
     def record(self, event: Event, actor: Actor = COORDINATOR) -> TrialState:
         return record_event(self.engine, self.nct, event, actor, source="system").state
@@ -207,6 +223,7 @@ def _fill_cohort(run: _Run, state: TrialState) -> TrialState:
         run.day += dt.timedelta(days=int(run.rng.integers(1, 4)))
         state = _screen(run, sid)
         if state.subjects[sid].status.value == "eligible":
+            _screening_forms(run, sid)
             state = _treat(run, sid)
         cohort = state.cohorts[-1]
     return state
@@ -215,7 +232,8 @@ def _fill_cohort(run: _Run, state: TrialState) -> TrialState:
 def _screen(run: _Run, sid: str) -> TrialState:
     run.record(SubjectRegistered(subject_id=sid, date=run.day, site="Hangzhou"))
     run.record(ConsentSigned(subject_id=sid, date=run.day, form_version="ICF v1.0"))
-    verdict = evaluate(run.rules, _screening_data(run, sid))
+    data = _screening_data(run, sid)
+    verdict = evaluate(run.rules, data)
     if verdict.status is Eligibility.INCOMPLETE:  # pragma: no cover - the data is complete
         raise TrialdeskError(f"{sid}: screening data incomplete: {verdict.missing}")
     eligible = verdict.status is Eligibility.ELIGIBLE
@@ -224,6 +242,8 @@ def _screen(run: _Run, sid: str) -> TrialState:
     event = ScreeningRecorded(
         subject_id=sid, date=run.day, eligible=eligible, failed_criteria=failed
     )
+    if eligible and run.forms is not None:
+        run.profiles[sid] = draw_profile(run.forms_rng, data)
     return run.record(event, INVESTIGATOR)
 
 
@@ -311,11 +331,12 @@ def _treat(run: _Run, sid: str) -> TrialState:
     run.record(LeukapheresisDone(subject_id=sid, date=run.day + dt.timedelta(days=2)))
     infusion_day = run.day + dt.timedelta(days=2 + MANUFACTURING_DAYS + 2)
     infusion_at = dt.datetime.combine(infusion_day, dt.time(10), tzinfo=dt.UTC)
-    weight = WeightMeasurement(
-        value=Decimal(f"{run.rng.normal(66, 9):.1f}"),
-        unit="kg",
-        measured_at=infusion_at - dt.timedelta(hours=20),
-    )
+    measured_at = infusion_at - dt.timedelta(hours=20)
+    drawn = Decimal(f"{run.rng.normal(66, 9):.1f}")  # drawn either way: later draws stay
+    profile = run.profiles.get(sid)
+    if profile is not None:  # the weight the subject's forms show
+        drawn = Decimal(f"{profile.weight_on(measured_at.date()):.1f}")
+    weight = WeightMeasurement(value=drawn, unit="kg", measured_at=measured_at)
     target = compute_dose(level, weight=weight, infusion_at=infusion_at, rules=run.dose_rules)
     cells = (target.target_cells * Decimal(f"{run.rng.uniform(0.93, 1.07):.3f}")).quantize(1)
     viability = ReleaseResult("viability", Quantity(Decimal(f"{run.rng.uniform(80, 95):.1f}"), "%"))
@@ -333,6 +354,8 @@ def _treat(run: _Run, sid: str) -> TrialState:
         level=level.label,
         dose_cells=dose.product.cells if dose.product else cells,
     )
+    if profile is not None:
+        run.profiles[sid] = profile.treated(infusion_day, float(level.amount))
     return run.record(infused, INVESTIGATOR)
 
 
@@ -441,6 +464,25 @@ def _visits(
             sampled_at = dt.datetime.combine(date, dt.time(8), tzinfo=dt.UTC)
             platelets = day7_platelets if visit.day == 7 else None
             run.enter(sid, visit.id, date, "cbc", _cbc(run, sampled_at, platelets))
+            _outcome_forms(run, sid, visit.id, date)
+
+
+def _screening_forms(run: _Run, sid: str) -> None:
+    """An eligible subject's screening forms, entered before it is enrolled."""
+    profile = run.profiles.get(sid)
+    if profile is not None:
+        _outcome_forms(run, sid, "screening", profile.screening_date)
+
+
+def _outcome_forms(run: _Run, sid: str, visit_id: str, on: dt.date) -> None:
+    """Every simulated form the visit lists, in the order of ``visit_forms``."""
+    profile = run.profiles.get(sid)
+    if run.forms is None or profile is None:
+        return
+    for form_id in run.forms.visit_forms.get(visit_id, ()):
+        values_of = FORM_VALUES.get(form_id)
+        if values_of is not None:
+            run.enter(sid, visit_id, on, form_id, values_of(run.forms_rng, profile, on))
 
 
 def _decide(
