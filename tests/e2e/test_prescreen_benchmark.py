@@ -3,7 +3,7 @@
 The benchmark is not part of CI at its full size (a million subjects); this runs it on
 2,000 so that it keeps working, and checks what its table must show: each rule set's
 counts the same on SQLite and on PostgreSQL, adding up to the subjects drawn, and the
-PostgreSQL floor line.
+PostgreSQL floor line with both of its figures.
 """
 
 from __future__ import annotations
@@ -46,4 +46,19 @@ def test_benchmark_runs_and_both_engines_give_the_same_counts() -> None:
         assert eligible + not_eligible + incomplete == SUBJECTS
         assert candidates == eligible + incomplete
         assert 0 < not_eligible < SUBJECTS
-    assert "PostgreSQL floor: 2 parts side by side" in done.stdout
+    floor = " ".join(done.stdout[done.stdout.index("PostgreSQL floor:") :].split())
+    assert floor.startswith("PostgreSQL floor: 2 parts side by side")
+    assert "with the rules' codes aggregated (no join, no output):" in floor
+
+
+def test_registry_is_stored_subject_by_subject_oldest_first() -> None:
+    """As ``save_subjects`` writes a registry: each subject's 10 rows together, by date."""
+    from benchmarks.prescreen import generate  # noqa: PLC0415 - the benchmark, not the package
+
+    rows = generate(50).observations
+    subject_of = [row[0] for row in rows]
+    assert subject_of == sorted(subject_of)
+    assert all(subject_of.count(s) == 10 for s in set(subject_of))
+    for start in range(0, len(rows), 10):
+        dates = [row[4] for row in rows[start : start + 10]]
+        assert dates == sorted(dates)
