@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 REPO = Path(__file__).resolve().parents[2]
 SUBJECTS = 2_000
@@ -56,9 +57,7 @@ def test_registry_is_stored_subject_by_subject_oldest_first() -> None:
     from benchmarks.prescreen import generate  # noqa: PLC0415 - the benchmark, not the package
 
     rows = generate(50).observations
-    subject_of = [row[0] for row in rows]
-    assert subject_of == sorted(subject_of)
-    assert all(subject_of.count(s) == 10 for s in set(subject_of))
+    assert [row[0] for row in rows] == [subject for subject in range(1, 51) for _ in range(10)]
     for start in range(0, len(rows), 10):
-        dates = [row[4] for row in rows[start : start + 10]]
+        dates = [cast("int", row[4]) for row in rows[start : start + 10]]
         assert dates == sorted(dates)
