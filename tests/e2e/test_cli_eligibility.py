@@ -12,6 +12,7 @@ from trialdesk.cli import app
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "studies" / "NCT07329959" / "record.txt"
 STUDY = REPO / "studies" / "NCT07329959" / "study.yaml"
+RECORDS = REPO / "tests" / "data" / "records"
 runner = CliRunner()
 THRESHOLD_KEYS = {"measure", "comparator", "value", "unit", "as_written", "condition", "any_of"}
 
@@ -44,6 +45,52 @@ def test_criteria_parse_reads_a_study_yaml_too() -> None:
     result = runner.invoke(app, ["criteria", "parse", str(STUDY)])
     assert result.exit_code == 0, result.output
     assert "platelets > 60 10^9/L" in result.stdout
+
+
+def _thresholds(record: str) -> dict[tuple[str, int], list[tuple[object, ...]]]:
+    result = runner.invoke(app, ["criteria", "parse", str(RECORDS / record), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    return {
+        (section, item["n"]): [
+            (t["measure"], t["comparator"], t["value"], t["unit"]) for t in item["thresholds"]
+        ]
+        for section in ("inclusion", "exclusion")
+        for item in data[section]
+    }
+
+
+def test_criteria_parse_reads_a_withdrawn_study_that_import_refuses() -> None:
+    """NCT00984438 was withdrawn (no trial to run), but its criteria still read.
+
+    Inclusion 3 as written: "KPS \\>50; ECOG \\<3"; inclusion 4: "Predicted life
+    expectancy of \\> 3 months" (checked by hand against the record).
+    """
+    refused = runner.invoke(app, ["import", str(RECORDS / "NCT00984438.json")])
+    assert refused.exit_code == 2
+    found = _thresholds("NCT00984438.json")
+    assert found["inclusion", 3] == [("karnofsky", ">", 50, "{score}"), ("ecog", "<", 3, "{score}")]
+    assert found["inclusion", 4] == [("life_expectancy", ">", 3, "mo")]
+
+
+def test_criteria_parse_reads_an_observational_study() -> None:
+    """NCT05052671 is observational; inclusion 3 "≥ 18 years old at the time of informed
+    consent", inclusion 4 "ECOG Performance Status 0 or 1" (checked by hand).
+    """
+    found = _thresholds("NCT05052671.json")
+    assert found["inclusion", 3] == [("age", ">=", 18, "a")]
+    assert found["inclusion", 4] == [("ecog", ">=", 0, "{score}"), ("ecog", "<=", 1, "{score}")]
+
+
+def test_criteria_parse_refuses_a_record_without_an_nct_number(tmp_path: Path) -> None:
+    record = json.loads((RECORDS / "NCT05052671.json").read_text("utf-8"))
+    del record["protocolSection"]["identificationModule"]["nctId"]
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record), "utf-8")
+    result = runner.invoke(app, ["criteria", "parse", str(path), "--json"])
+    assert result.exit_code == 2
+    assert "protocolSection.identificationModule.nctId" in result.output
+    assert "inclusion" not in result.stdout
 
 
 def test_screen_prints_the_verdict_with_evidence(tmp_path: Path) -> None:

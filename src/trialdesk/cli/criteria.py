@@ -21,9 +21,8 @@ from trialdesk.eligibility.evaluate import Verdict, evaluate
 from trialdesk.eligibility.parse import ParsedThreshold, parse_criterion
 from trialdesk.eligibility.subject import SubjectData
 from trialdesk.errors import InputError, RecordError, TrialdeskError
-from trialdesk.protocol import import_study, parse_record_text
+from trialdesk.protocol import parse_record_text, read_record_criteria
 from trialdesk.protocol.criteria import CriterionItem
-from trialdesk.protocol.study import Study
 from trialdesk.store import load_study
 
 __all__ = ["criteria_app", "load_subject", "screen_command"]
@@ -31,18 +30,25 @@ __all__ = ["criteria_app", "load_subject", "screen_command"]
 criteria_app = typer.Typer(no_args_is_help=True, help="Read eligibility criteria into rules.")
 
 
-def load_record_or_study(path: Path) -> Study:
-    """A study.yaml as it is, or a registry record imported on the fly."""
+def load_criteria(path: Path) -> tuple[str, tuple[CriterionItem, ...], tuple[CriterionItem, ...]]:
+    """The NCT number, inclusion and exclusion items of a study.yaml or a registry record.
+
+    A record's criteria are read whatever kind of study it is (an observational or
+    withdrawn one too): parsing criteria runs no trial.
+    """
     if path.suffix in {".yaml", ".yml"}:
-        return load_study(path)
+        study = load_study(path)
+        eligibility = study.eligibility
+        return study.identification.nct_id, eligibility.inclusion, eligibility.exclusion
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TrialdeskError(f"{path}: no such file") from None
     try:
-        return import_study(parse_record_text(text))
+        nct_id, criteria = read_record_criteria(parse_record_text(text))
     except RecordError as error:
         raise type(error)(f"{path}: {error}") from error
+    return nct_id, criteria.inclusion, criteria.exclusion
 
 
 def _number(value: Decimal | None) -> int | float | None:
@@ -86,18 +92,18 @@ def criteria_parse_command(
 ) -> None:
     """Print each criterion's parsed thresholds and what could not be read."""
     with user_errors():
-        study = load_record_or_study(source)
+        nct_id, inclusion, exclusion = load_criteria(source)
     sections = {
-        "inclusion": [_item_json(item, n) for n, item in enumerate(study.eligibility.inclusion, 1)],
-        "exclusion": [_item_json(item, n) for n, item in enumerate(study.eligibility.exclusion, 1)],
+        "inclusion": [_item_json(item, n) for n, item in enumerate(inclusion, 1)],
+        "exclusion": [_item_json(item, n) for n, item in enumerate(exclusion, 1)],
     }
     if as_json:
         typer.echo(json.dumps(sections, indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"Criteria of {study.identification.nct_id}")
+    table = Table(title=f"Criteria of {nct_id}")
     for column in ("id", "thresholds", "warnings"):
         table.add_column(column, overflow="fold")
-    for row in _rows((*study.eligibility.inclusion, *study.eligibility.exclusion)):
+    for row in _rows((*inclusion, *exclusion)):
         table.add_row(*row)
     Console().print(table)
 

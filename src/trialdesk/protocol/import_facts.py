@@ -38,19 +38,25 @@ __all__ = [
     "read_eligibility_facts",
     "read_enrollment",
     "read_identification",
+    "read_nct_id",
     "read_status",
 ]
+
+
+def read_nct_id(protocol: Node) -> str:
+    """The record's NCT number, refused by path unless it reads ``NCT`` and 8 digits."""
+    nct = protocol.child("identificationModule").require().child("nctId")
+    nct_id = nct.required_text()
+    if not nct_id.startswith("NCT") or len(nct_id) != 11 or not nct_id[3:].isdigit():
+        raise nct.error(f"expected an NCT number such as NCT01234567, got {nct_id!r}")
+    return nct_id
 
 
 def read_identification(protocol: Node) -> Identification:
     """Identification module, lead sponsor and conditions."""
     module = protocol.child("identificationModule").require()
-    nct = module.child("nctId")
-    nct_id = nct.required_text()
-    if not nct_id.startswith("NCT") or len(nct_id) != 11 or not nct_id[3:].isdigit():
-        raise nct.error(f"expected an NCT number such as NCT01234567, got {nct_id!r}")
     return Identification(
-        nct_id=nct_id,
+        nct_id=read_nct_id(protocol),
         org_study_id=module.child("orgStudyIdInfo").child("id").text(),
         brief_title=module.child("briefTitle").required_text(),
         official_title=module.child("officialTitle").text(),

@@ -29,6 +29,7 @@ from trialdesk.protocol.import_facts import (
     read_eligibility_facts,
     read_enrollment,
     read_identification,
+    read_nct_id,
     read_status,
 )
 from trialdesk.protocol.outcomes import Outcome, OutcomeKind
@@ -39,7 +40,7 @@ from trialdesk.protocol.schedule import derive_visits
 from trialdesk.protocol.study import Eligibility, Study
 from trialdesk.protocol.timeframes import parse_time_frame
 
-__all__ = ["import_study", "record_free_texts"]
+__all__ = ["import_study", "read_record_criteria", "record_free_texts"]
 
 _OUTCOME_LISTS = (
     ("primaryOutcomes", OutcomeKind.PRIMARY, "P"),
@@ -68,8 +69,7 @@ def import_study(record: dict[str, Any]) -> Study:
     doses = parse_dose_levels(texts)
     dlt_window = parse_dlt_window(texts)
     outcomes = tuple(_outcomes(protocol))
-    criteria_node = protocol.child("eligibilityModule").child("eligibilityCriteria")
-    criteria = split_criteria(criteria_node.text() or "", path=criteria_node.path)
+    criteria = _criteria(protocol)
     arm_texts = [
         (f"{arm.source.path}.description", arm.description) for arm in arms if arm.description
     ]
@@ -105,6 +105,24 @@ def import_study(record: dict[str, Any]) -> Study:
     return draft.model_copy(
         update={"gaps": assess_gaps(draft), "assumptions": assess_assumptions(draft)}
     )
+
+
+def read_record_criteria(record: dict[str, Any]) -> tuple[str, SplitCriteria]:
+    """The NCT number and the split eligibility criteria of any registry record.
+
+    Reading criteria needs no trial: an observational or withdrawn study's criteria
+    split and parse like any other, where :func:`import_study` refuses the study.
+
+    Raises:
+        RecordContentError: no protocol section, or no valid NCT number (named by path).
+    """
+    protocol = Node(record, "").child("protocolSection").require()
+    return read_nct_id(protocol), _criteria(protocol)
+
+
+def _criteria(protocol: Node) -> SplitCriteria:
+    node = protocol.child("eligibilityModule").child("eligibilityCriteria")
+    return split_criteria(node.text() or "", path=node.path)
 
 
 def _rules(criteria: SplitCriteria) -> RuleSet | None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from strategies import json_values
 from trialdesk.errors import RecordError, RecordRefusedError
-from trialdesk.protocol import check_study, import_study, parse_record_text
+from trialdesk.protocol import check_study, import_study, parse_record_text, read_record_criteria
 
 RECORDS = Path(__file__).resolve().parents[2] / "data" / "records"
 REFUSED = {"NCT03475563", "NCT05052671", "NCT05150938", "NCT00984438"}
@@ -42,6 +42,25 @@ def test_record_imports_into_a_consistent_study(nct: str) -> None:
 def test_unrunnable_record_is_refused(nct: str) -> None:
     with pytest.raises(RecordRefusedError, match=r"OBSERVATIONAL|WITHDRAWN"):
         import_study(_load(nct))
+
+
+@pytest.mark.parametrize("nct", sorted(set(ALL) - REFUSED))
+def test_record_criteria_are_the_imported_studys(nct: str) -> None:
+    study = import_study(_load(nct))
+    nct_id, criteria = read_record_criteria(_load(nct))
+    assert nct_id == nct
+    assert (criteria.inclusion, criteria.exclusion) == (
+        study.eligibility.inclusion,
+        study.eligibility.exclusion,
+    )
+
+
+@pytest.mark.parametrize("nct", sorted(REFUSED))
+def test_criteria_of_a_refused_record_still_read(nct: str) -> None:
+    nct_id, criteria = read_record_criteria(_load(nct))
+    assert nct_id == nct
+    assert criteria.inclusion
+    assert criteria.exclusion
 
 
 @pytest.mark.parametrize(
