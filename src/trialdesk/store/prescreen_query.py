@@ -173,20 +173,24 @@ def _correlated_statement(compiled: CompiledRules, key_range: _Range | None) -> 
     """Subjects with their observations; the survivors with the rest; the candidates.
 
     Each level is computed once per row (``OFFSET 0`` keeps the engine from
-    substituting a column's subquery into every expression that reads it).
+    substituting a column's subquery into every expression that reads it). A term on
+    the birth date alone is tested before a subject's observations are read, so an
+    excluded subject's are never read.
     """
     within = [] if key_range is None else [subjects.c.id.between(*key_range)]
+    early, late = _exclusions(compiled)
+    born = [term for term in early if columns_of(term) <= {BIRTH}]
+    early = [term for term in early if not columns_of(term) <= {BIRTH}]
     first: dict[str, ColumnElement[Any]] = {BIRTH: subjects.c.birth_date}
     for grouping in compiled.groupings:
         if grouping.table is observations:
             first |= correlated(grouping, subjects.c.id)
     observed = (
         select(subjects.c.id, subjects.c.subject_id, *(c.label(n) for n, c in first.items()))
-        .where(*within)
+        .where(*within, *_excluding(born, {BIRTH: subjects.c.birth_date}))
         .offset(0)
         .subquery("observed")
     )
-    early, late = _exclusions(compiled)
     columns: dict[str, ColumnElement[Any]] = {name: observed.c[name] for name in first}
     second: dict[str, ColumnElement[Any]] = {}
     for grouping in compiled.groupings:
