@@ -391,24 +391,27 @@ def time_floor(engine: Engine, rules: RuleSet, subjects: int, *, coded: bool = F
     Each part reads its subjects' in-window observations from the covering index and
     groups them by subject, on a connection of its own with the settings a part of the
     pre-screen makes, but joins nothing and returns one row; ``coded``: with the
-    rules' codes aggregated (:func:`_floor_statement`), else computing nothing.
+    rules' codes aggregated (:func:`_floor_statement`), else computing nothing. The
+    statements are built before the clock starts: the floor is the engine's alone.
     """
     size = -(-subjects // PG_WORKERS)
-    parts = [(low, min(subjects, low + size - 1)) for low in range(1, subjects + 1, size)]
+    statements = [
+        _floor_statement(rules, low, min(subjects, low + size - 1), coded=coded)
+        for low in range(1, subjects + 1, size)
+    ]
 
-    def read(bounds: tuple[int, int]) -> int:
+    def read(statement: Select[*tuple[Any, ...]]) -> int:
         with engine.begin() as connection:
             for name, value in POSTGRESQL_PART_SETTINGS.items():
                 connection.execute(text(f"SET LOCAL {name} = {value}"))
-            statement = _floor_statement(rules, *bounds, coded=coded)
             return int(connection.execute(statement).scalar_one())
 
     best = float("inf")
-    with ThreadPoolExecutor(len(parts)) as pool:
-        list(pool.map(read, parts))
+    with ThreadPoolExecutor(len(statements)) as pool:
+        list(pool.map(read, statements))
         for _ in range(3):
             start = time.perf_counter()
-            list(pool.map(read, parts))
+            list(pool.map(read, statements))
             best = min(best, time.perf_counter() - start)
     return best
 
