@@ -54,9 +54,11 @@ from typing import Any
 
 import numpy as np
 from pytest_postgresql.executors import PostgreSQLExecutor
+from pytest_postgresql.retry import retry
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import URL, Connection, Engine, Select, create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateTable
 
@@ -297,6 +299,11 @@ def postgresql_server(directory: Path) -> Iterator[Engine]:
     url = URL.create("postgresql+psycopg", username="postgres", host="127.0.0.1", port=port)
     engine = create_engine(url.set(database="postgres"), poolclass=NullPool)
     try:
+        # The executor returns once the port is open, which is before the server has
+        # finished starting: until then it refuses with "the database system is
+        # starting up" (seen on CI). Wait for a first session, as pytest-postgresql's
+        # janitor does.
+        retry(lambda: engine.connect().close(), timeout=60, possible_exception=OperationalError)
         yield engine
     finally:
         engine.dispose()
